@@ -1,0 +1,107 @@
+package infra
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/pulumi/pulumi-gcp/sdk/v8/go/gcp/pubsub"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// The roles this stack grants.
+const (
+	RolePublisher  = "roles/pubsub.publisher"
+	RoleSubscriber = "roles/pubsub.subscriber"
+)
+
+// grant is one additive IAM member: role -> member, on a topic or a subscription. The same
+// shape serves both kinds of target.
+type grant struct {
+	key    string // the short key in the logical name: "app" or "agent"
+	role   string
+	member pulumi.StringInput
+}
+
+// iam declares the application's and the service agent's grants.
+//
+// The application publishes to every topic and pulls from the subscriptions it is given;
+// subscriber on a topic would only let it attach subscriptions. The Pub/Sub service agent
+// publishes dead letters to the dlq topic and must be subscriber on every dead-lettering
+// subscription; without these grants GCP never forwards a message to the dlq and says nothing.
+func (b builder) iam(topics map[Queue]*pubsub.Topic, subs map[Queue]*pubsub.Subscription) error {
+	s := b.args.Settings
+	app := b.args.AppMember
+	agent := b.serviceAgent()
+	for _, q := range Queues {
+		grants := []grant{{"app", RolePublisher, app}}
+		if q == DLQ {
+			grants = append(grants, grant{"agent", RolePublisher, agent})
+		}
+		if err := b.topicGrants(topics[q], TopicName(s.NamePrefix, b.args.Pipeline, q), grants); err != nil {
+			return err
+		}
+	}
+	for _, q := range Queues {
+		var grants []grant
+		if slices.Contains(s.AppSubscriptions, q) {
+			grants = append(grants, grant{"app", RoleSubscriber, app})
+		}
+		if s.deadLetters(q) {
+			grants = append(grants, grant{"agent", RoleSubscriber, agent})
+		}
+		if err := b.subscriptionGrants(subs[q], SubscriptionName(s.NamePrefix, b.args.Pipeline, q), grants); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// memberOpts make a member follow its target: GCP drops a resource's IAM when the resource is
+// deleted, while the member's inputs stay the same, so without ReplaceWith the engine would keep
+// a member whose grant no longer exists.
+func (b builder) memberOpts(target pulumi.Resource) []pulumi.ResourceOption {
+	return []pulumi.ResourceOption{
+		pulumi.Parent(b.parent),
+		pulumi.ReplaceWith([]pulumi.Resource{target}),
+		pulumi.DeletedWith(target),
+	}
+}
+
+func (b builder) topicGrants(t *pubsub.Topic, name string, grants []grant) error {
+	for _, g := range grants {
+		logical := memberName(name, g)
+		_, err := pubsub.NewTopicIAMMember(b.ctx, logical, &pubsub.TopicIAMMemberArgs{
+			Project: pulumi.String(b.args.Project),
+			Topic:   t.Name,
+			Role:    pulumi.String(g.role),
+			Member:  g.member,
+		}, b.memberOpts(t)...)
+		if err != nil {
+			return fmt.Errorf("granting %s on topic %q: %w", g.role, name, err)
+		}
+	}
+	return nil
+}
+
+func (b builder) subscriptionGrants(sub *pubsub.Subscription, name string, grants []grant) error {
+	for _, g := range grants {
+		logical := memberName(name, g)
+		_, err := pubsub.NewSubscriptionIAMMember(b.ctx, logical, &pubsub.SubscriptionIAMMemberArgs{
+			Project:      pulumi.String(b.args.Project),
+			Subscription: sub.Name,
+			Role:         pulumi.String(g.role),
+			Member:       g.member,
+		}, b.memberOpts(sub)...)
+		if err != nil {
+			return fmt.Errorf("granting %s on subscription %q: %w", g.role, name, err)
+		}
+	}
+	return nil
+}
+
+// memberName is a member's logical name: <target>-<role>-<who>, e.g.
+// aiprod-pipeline-jobs-publisher-app.
+func memberName(target string, g grant) string {
+	role := g.role[len("roles/pubsub."):]
+	return target + "-" + role + "-" + g.key
+}

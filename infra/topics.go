@@ -1,0 +1,43 @@
+package infra
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-gcp/sdk/v8/go/gcp/pubsub"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// topics declares the jobs, results and dlq topics.
+func (b builder) topics() (map[Queue]*pubsub.Topic, error) {
+	s := b.args.Settings
+	topics := map[Queue]*pubsub.Topic{}
+	for _, q := range Queues {
+		name := TopicName(s.NamePrefix, b.args.Pipeline, q)
+		args := &pubsub.TopicArgs{
+			Name:    pulumi.String(name),
+			Project: pulumi.String(b.args.Project),
+			Labels:  b.labels(),
+		}
+		if s.KMSKeyName != "" {
+			args.KmsKeyName = pulumi.String(s.KMSKeyName)
+		}
+		if len(s.AllowedPersistenceRegions) > 0 {
+			args.MessageStoragePolicy = &pubsub.TopicMessageStoragePolicyArgs{
+				AllowedPersistenceRegions: pulumi.ToStringArray(s.AllowedPersistenceRegions),
+			}
+		}
+		t, err := pubsub.NewTopic(b.ctx, name, args, b.opts()...)
+		if err != nil {
+			return nil, fmt.Errorf("creating topic %q: %w", name, err)
+		}
+		topics[q] = t
+	}
+	return topics, nil
+}
+
+// topicID is the full id of a topic, projects/<project>/topics/<name>. It is built from the
+// topic's inputs so that it is known during a preview, unlike the topic's id, and it keeps
+// the dependency on the topic.
+func topicID(t *pubsub.Topic) pulumi.StringOutput {
+	return pulumi.Sprintf("projects/%s/topics/%s", t.Project, t.Name)
+}

@@ -1,0 +1,95 @@
+package stacks
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/pulumi/pulumi-gcp/sdk/v8/go/gcp/organizations"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/aiprod/aiprod-pubsub/infra"
+)
+
+// Program is the Pulumi program: it reads the stack's config from the engine and declares the
+// stack. main.go runs it.
+func Program(ctx *pulumi.Context) error {
+	raw, err := EnvConfig()
+	if err != nil {
+		return err
+	}
+	_, err = Deploy(ctx, raw)
+	return err
+}
+
+// EnvConfig reads the config that the engine hands a program in its environment. The program
+// reads it whole, not key by key through ctx, so that an unknown key can be reported.
+func EnvConfig() (Raw, error) {
+	raw := Raw{Values: map[string]string{}}
+	if s := os.Getenv(pulumi.EnvConfig); s != "" {
+		if err := json.Unmarshal([]byte(s), &raw.Values); err != nil {
+			return Raw{}, fmt.Errorf("reading %s: %w", pulumi.EnvConfig, err)
+		}
+	}
+	if s := os.Getenv(pulumi.EnvConfigSecretKeys); s != "" {
+		if err := json.Unmarshal([]byte(s), &raw.Secret); err != nil {
+			return Raw{}, fmt.Errorf("reading %s: %w", pulumi.EnvConfigSecretKeys, err)
+		}
+	}
+	return raw, nil
+}
+
+// Deploy validates the config, then declares the application service account and every
+// pipeline, and exports their ids. Nothing is registered when the config has a problem. It
+// returns the stack's outputs, as exported.
+func Deploy(ctx *pulumi.Context, raw Raw) (pulumi.Map, error) {
+	cfg, err := Parse(ctx.Stack(), raw)
+	if err != nil {
+		return nil, err
+	}
+	number := cfg.ProjectNumber
+	if number == "" {
+		p, err := organizations.LookupProject(ctx, &organizations.LookupProjectArgs{ProjectId: &cfg.Project})
+		if err != nil {
+			return nil, fmt.Errorf("looking up the number of project %q: %w", cfg.Project, err)
+		}
+		if err := infra.CheckProjectNumber(p.Number); err != nil {
+			return nil, fmt.Errorf("project %q has number %q: %w", cfg.Project, p.Number, err)
+		}
+		number = p.Number
+	}
+	acct, err := infra.NewAppAccount(ctx, infra.AppAccountArgs{
+		AccountID: cfg.ServiceAccountID,
+		Project:   cfg.Project,
+		Create:    cfg.CreateServiceAccount,
+		Protect:   cfg.Settings.Protect,
+	})
+	if err != nil {
+		return nil, err
+	}
+	pipelines := pulumi.Map{}
+	for _, name := range cfg.Pipelines {
+		p, err := infra.NewPipeline(ctx, infra.PipelineArgs{
+			Pipeline:      name,
+			Project:       cfg.Project,
+			ProjectNumber: number,
+			Environment:   cfg.Stack,
+			Labels:        cfg.Labels,
+			AppMember:     acct.Member,
+			Settings:      cfg.Settings,
+		})
+		if err != nil {
+			return nil, err
+		}
+		out := pulumi.Map{"serviceAccountEmail": acct.Email}
+		for k, v := range p.Outputs {
+			out[k] = v
+		}
+		pipelines[name] = out
+	}
+	outputs := pulumi.Map{"pipelines": pipelines}
+	for k, v := range outputs {
+		ctx.Export(k, v)
+	}
+	return outputs, nil
+}
