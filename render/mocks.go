@@ -249,4 +249,3 @@ func iamWho(in resource.PropertyMap) string {
 func lastSegment(s string) string {
 	return s[strings.LastIndex(s, "/")+1:]
 }
-

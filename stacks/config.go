@@ -59,7 +59,7 @@ type Key struct {
 	// Name is the key without its namespace.
 	Name string
 	// Type is the key's type as Pulumi.yaml declares it: string, integer, boolean, array or object.
-	Type string
+	Type  string
 	field func(*Config) any
 }
 
