@@ -32,9 +32,11 @@ type Body func(ctx *pulumi.Context) (pulumi.Map, error)
 func Run(project, stack string, raw stacks.Raw, body Body) (*Result, error) {
 	mocks := NewMocks(project, stack)
 	res := &Result{Project: project, Stack: stack}
+	var bodyErr error
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		outputs, err := body(ctx)
 		if err != nil {
+			bodyErr = err
 			return err
 		}
 		outputs.ToMapOutput().ApplyT(func(v map[string]any) error {
@@ -48,10 +50,11 @@ func Run(project, stack string, raw stacks.Raw, body Body) (*Result, error) {
 	})
 	res.Resources = mocks.Resources()
 	res.Lookups = mocks.Lookups()
-	if err != nil {
-		return res, err
+	if bodyErr != nil {
+		// The SDK wraps the body's error in a list of one; callers want it as it was.
+		return res, bodyErr
 	}
-	return res, nil
+	return res, err
 }
 
 // Program runs the real program, stacks.Deploy, under mocks.

@@ -156,7 +156,7 @@ func Parse(stack string, raw Raw) (*Config, error) {
 		}
 		k, ok := known[name]
 		if !ok {
-			problems = append(problems, infra.Problem{Setting: name, Value: raw.Values[full], Allowed: unknownKey(name)})
+			problems = append(problems, infra.Problem{Setting: full, Value: raw.Values[full], Allowed: unknownKey(name)})
 			continue
 		}
 		value := raw.Values[full]
