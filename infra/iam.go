@@ -67,33 +67,39 @@ func (b builder) memberOpts(target pulumi.Resource) []pulumi.ResourceOption {
 	}
 }
 
+// topicGrants declares grants on a topic.
 func (b builder) topicGrants(t *pubsub.Topic, name string, grants []grant) error {
-	for _, g := range grants {
-		logical := memberName(name, g)
+	return b.declareGrants(t, "topic", name, grants, func(logical string, g grant, opts []pulumi.ResourceOption) error {
 		_, err := pubsub.NewTopicIAMMember(b.ctx, logical, &pubsub.TopicIAMMemberArgs{
 			Project: pulumi.String(b.args.Project),
 			Topic:   t.Name,
 			Role:    pulumi.String(g.role),
 			Member:  g.member,
-		}, b.memberOpts(t)...)
-		if err != nil {
-			return fmt.Errorf("granting %s on topic %q: %w", g.role, name, err)
-		}
-	}
-	return nil
+		}, opts...)
+		return err
+	})
 }
 
+// subscriptionGrants declares grants on a subscription.
 func (b builder) subscriptionGrants(sub *pubsub.Subscription, name string, grants []grant) error {
-	for _, g := range grants {
-		logical := memberName(name, g)
+	return b.declareGrants(sub, "subscription", name, grants, func(logical string, g grant, opts []pulumi.ResourceOption) error {
 		_, err := pubsub.NewSubscriptionIAMMember(b.ctx, logical, &pubsub.SubscriptionIAMMemberArgs{
 			Project:      pulumi.String(b.args.Project),
 			Subscription: sub.Name,
 			Role:         pulumi.String(g.role),
 			Member:       g.member,
-		}, b.memberOpts(sub)...)
-		if err != nil {
-			return fmt.Errorf("granting %s on subscription %q: %w", g.role, name, err)
+		}, opts...)
+		return err
+	})
+}
+
+// declareGrants declares one member per grant on target with the options every member needs.
+func (b builder) declareGrants(target pulumi.Resource, kind, name string, grants []grant,
+	declare func(logical string, g grant, opts []pulumi.ResourceOption) error,
+) error {
+	for _, g := range grants {
+		if err := declare(memberName(name, g), g, b.memberOpts(target)); err != nil {
+			return fmt.Errorf("granting %s on %s %q: %w", g.role, kind, name, err)
 		}
 	}
 	return nil
