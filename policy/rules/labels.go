@@ -1,0 +1,138 @@
+package rules
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+)
+
+// The policies on every topic and subscription.
+const (
+	PolicyRequiredLabels = "required-labels"
+	PolicyProdProtect    = "prod-protect"
+)
+
+var defaultRequiredLabels = []string{"app", "env", "managed-by"}
+
+const configRequiredLabels = "labels"
+
+// isQueueResource reports whether typ is a topic or a subscription.
+func isQueueResource(typ string) bool { return typ == typeTopic || typ == typeSubscription }
+
+// requiredLabels: labels are how billing, alerts and the inventory find the pipeline's queues
+// and tell a stack's from a hand-made one.
+func requiredLabels() policyx.ResourceValidationPolicy {
+	return policyx.NewResourceValidationPolicy(PolicyRequiredLabels, policyx.ResourceValidationPolicyArgs{
+		Description:      "Topics and subscriptions carry the labels app, env and managed-by.",
+		EnforcementLevel: policyx.EnforcementLevelMandatory,
+		ConfigSchema: &policyx.ConfigSchema{Properties: map[string]map[string]any{
+			configRequiredLabels: {
+				"type":        "array",
+				"items":       map[string]any{"type": "string"},
+				"description": "the label keys every topic and subscription must carry",
+				"default":     []any{"app", "env", "managed-by"},
+			},
+		}},
+		ValidateResource: func(_ context.Context, args policyx.ResourceValidationArgs) error {
+			r := args.Resource
+			if !isQueueResource(r.Type) {
+				return nil
+			}
+			want, err := configStrings(PolicyRequiredLabels, args.Config, configRequiredLabels, defaultRequiredLabels)
+			if err != nil {
+				return err
+			}
+			labels := get(r.Properties, "labels")
+			if labels.Unknown {
+				return nil
+			}
+			var missing []string
+			for _, k := range want {
+				v := get(r.Properties, "labels", k)
+				if v.Unknown {
+					continue
+				}
+				if !v.Set || !v.IsString() || v.AsString() == "" {
+					missing = append(missing, k)
+				}
+			}
+			if len(missing) > 0 {
+				slices.Sort(missing)
+				args.Manager.ReportViolation(fmt.Sprintf("%s has labels %s without %q; required are %q",
+					describe(r), showLabels(labels), missing, want), "")
+			}
+			return nil
+		},
+	})
+}
+
+// showLabels formats a labels property for a message.
+func showLabels(v value) string {
+	if !v.Set {
+		return "(none)"
+	}
+	if !v.IsMap() {
+		return show(v.Value)
+	}
+	var out []string
+	for k, x := range v.AsMap().AllStable {
+		out = append(out, k+"="+show(x))
+	}
+	if len(out) == 0 {
+		return "(none)"
+	}
+	return fmt.Sprint(out)
+}
+
+const (
+	configProduction       = "production"
+	configProductionStacks = "productionStacks"
+)
+
+var defaultProductionStacks = []string{"prod"}
+
+// prodProtect: in production a destroy or an accidental replacement of a topic or subscription
+// drops the messages queued in it.
+func prodProtect(stack string) policyx.ResourceValidationPolicy {
+	return policyx.NewResourceValidationPolicy(PolicyProdProtect, policyx.ResourceValidationPolicyArgs{
+		Description:      "In a production stack, topics and subscriptions are protected so that no destroy or replacement drops queued messages.",
+		EnforcementLevel: policyx.EnforcementLevelMandatory,
+		ConfigSchema: &policyx.ConfigSchema{Properties: map[string]map[string]any{
+			configProduction: {
+				"type":        "boolean",
+				"description": "whether this stack is a production stack; when absent, the stack's name decides (productionStacks)",
+			},
+			configProductionStacks: {
+				"type":        "array",
+				"items":       map[string]any{"type": "string"},
+				"description": "the names of the production stacks",
+				"default":     []any{"prod"},
+			},
+		}},
+		ValidateResource: func(_ context.Context, args policyx.ResourceValidationArgs) error {
+			r := args.Resource
+			if !isQueueResource(r.Type) {
+				return nil
+			}
+			production, set, err := configBool(PolicyProdProtect, args.Config, configProduction)
+			if err != nil {
+				return err
+			}
+			if !set {
+				stacks, err := configStrings(PolicyProdProtect, args.Config, configProductionStacks, defaultProductionStacks)
+				if err != nil {
+					return err
+				}
+				production = slices.Contains(stacks, stack)
+			}
+			if production && !r.Options.Protect {
+				args.Manager.ReportViolation(fmt.Sprintf(
+					"%s has protect false in production stack %q; set the protect option (config aiprod-pubsub:protect)",
+					describe(r), stack), "")
+			}
+			return nil
+		},
+	})
+}

@@ -1,0 +1,178 @@
+package rules
+
+import (
+	"slices"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+)
+
+// stackView is the stack's Pub/Sub resources as the stack policies read them.
+type stackView struct {
+	topics []topicView
+	subs   []subView
+	grants []grantView
+	// uncertain is true when some grant's target, role or members are unknown: such a grant
+	// may be the one a check is missing, so "missing grant" findings are not reported.
+	uncertain bool
+}
+
+type topicView struct {
+	r   policyx.AnalyzerResource
+	ref ref
+}
+
+type subView struct {
+	r    policyx.AnalyzerResource
+	ref  ref
+	name string
+	// topic is the subscription's topic; topicOK is false when it is not known.
+	topic   ref
+	topicOK bool
+	// hasDLP is true when the subscription has a dead-letter policy (or may have one: unknown).
+	hasDLP bool
+	// deadLetter is the dead-letter topic; deadLetterOK is false when there is none or it is
+	// not known.
+	deadLetter   ref
+	deadLetterOK bool
+}
+
+type grantView struct {
+	r        policyx.AnalyzerResource
+	onTopic  bool // a topic grant; else a subscription grant
+	target   ref
+	targetOK bool
+	role     string
+	members  []string
+}
+
+// newStackView reads the stack's topics, subscriptions and Pub/Sub IAM grants. A reference
+// that is unknown during a preview (a topic id not created yet) is resolved, when it can be,
+// through the property's dependency on the topic or subscription resource.
+func newStackView(resources []policyx.AnalyzerResource) stackView {
+	var v stackView
+	byURN := map[string]policyx.AnalyzerResource{}
+	for _, r := range resources {
+		byURN[r.URN] = r
+	}
+	// resolve finds the one resource of type typ that property key of r depends on.
+	resolve := func(r policyx.AnalyzerResource, key, typ string) (ref, bool) {
+		var found []ref
+		for _, u := range r.PropertyDependencies[key] {
+			if d, ok := byURN[u]; ok && d.Type == typ {
+				name, ok := knownString(d.Properties, "name")
+				if !ok {
+					return ref{}, false
+				}
+				project, _ := knownString(d.Properties, "project")
+				found = append(found, ref{project: project, name: name})
+			}
+		}
+		if len(found) != 1 {
+			return ref{}, false
+		}
+		return found[0], true
+	}
+	// reference reads a reference property, short or full.
+	reference := func(r policyx.AnalyzerResource, collection, typ string, keys ...string) (ref, bool) {
+		project, _ := knownString(r.Properties, "project")
+		p := get(r.Properties, keys...)
+		switch {
+		case p.Unknown:
+			return resolve(r, keys[0], typ)
+		case !p.Set || !p.IsString() || p.AsString() == "":
+			return ref{}, false
+		}
+		out := parseRef(p.AsString(), collection)
+		if out.project == "" {
+			out.project = project
+		}
+		return out, true
+	}
+	self := func(r policyx.AnalyzerResource) ref {
+		project, _ := knownString(r.Properties, "project")
+		return ref{project: project, name: physicalName(r)}
+	}
+	for _, r := range resources {
+		switch r.Type {
+		case typeTopic:
+			v.topics = append(v.topics, topicView{r: r, ref: self(r)})
+		case typeSubscription:
+			s := subView{r: r, ref: self(r), name: physicalName(r)}
+			s.topic, s.topicOK = reference(r, "topics", typeTopic, "topic")
+			dlp := get(r.Properties, "deadLetterPolicy")
+			s.hasDLP = dlp.Set
+			if dlp.Set {
+				s.deadLetter, s.deadLetterOK = reference(r, "topics", typeTopic, "deadLetterPolicy", "deadLetterTopic")
+			}
+			v.subs = append(v.subs, s)
+		default:
+			module, typeName, ok := iamType(r.Type)
+			if !ok || module != "pubsub" || !isGrant(typeName) {
+				continue
+			}
+			g := grantView{r: r}
+			if get(r.Properties, "topic").Set {
+				g.onTopic = true
+				g.target, g.targetOK = reference(r, "topics", typeTopic, "topic")
+			} else {
+				g.target, g.targetOK = reference(r, "subscriptions", typeSubscription, "subscription")
+			}
+			if !g.targetOK {
+				v.uncertain = true
+			}
+			for _, b := range bindings(r) {
+				if b.role.Unknown {
+					v.uncertain = true
+					continue
+				}
+				if !b.role.Set || !b.role.IsString() {
+					continue
+				}
+				gb := g
+				gb.role = b.role.AsString()
+				gb.members = nil
+				for _, m := range b.members {
+					if m.Unknown {
+						v.uncertain = true
+					} else if m.Set && m.IsString() {
+						gb.members = append(gb.members, m.AsString())
+					}
+				}
+				v.grants = append(v.grants, gb)
+			}
+		}
+	}
+	return v
+}
+
+// granted reports whether some grant gives role on target (a topic or subscription) to a
+// member that satisfies who.
+func (v stackView) granted(onTopic bool, target ref, role string, who func(string) bool) bool {
+	return slices.ContainsFunc(v.grants, func(g grantView) bool {
+		return g.onTopic == onTopic && g.targetOK && g.target.matches(target) && g.role == role &&
+			slices.ContainsFunc(g.members, who)
+	})
+}
+
+// topicByName returns the topic named name.
+func (v stackView) topicByName(name string) (topicView, bool) {
+	i := slices.IndexFunc(v.topics, func(t topicView) bool { return t.ref.name == name })
+	if i < 0 {
+		return topicView{}, false
+	}
+	return v.topics[i], true
+}
+
+// subscriptionsOn returns the subscriptions attached to topic, and whether some subscription's
+// topic is not known (it might be attached too).
+func (v stackView) subscriptionsOn(topic ref) (subs []subView, uncertain bool) {
+	for _, s := range v.subs {
+		switch {
+		case !s.topicOK:
+			uncertain = true
+		case s.topic.matches(topic):
+			subs = append(subs, s)
+		}
+	}
+	return subs, uncertain
+}

@@ -1,0 +1,262 @@
+package rules
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+)
+
+// The subscription policies' names.
+const (
+	PolicyAckDeadline     = "pubsub-ack-deadline"
+	PolicyDeadLetter      = "pubsub-dead-letter"
+	PolicyMessageOrdering = "pubsub-message-ordering"
+	PolicyNoExpiration    = "pubsub-no-expiration"
+	PolicyDLQRetention    = "pubsub-dlq-retention"
+)
+
+// subscriptionPolicy is a mandatory resource policy that sees subscriptions only.
+func subscriptionPolicy(name, description string, schema *policyx.ConfigSchema,
+	check func(args policyx.ResourceValidationArgs) error,
+) policyx.ResourceValidationPolicy {
+	return policyx.NewResourceValidationPolicy(name, policyx.ResourceValidationPolicyArgs{
+		Description:      description,
+		EnforcementLevel: policyx.EnforcementLevelMandatory,
+		ConfigSchema:     schema,
+		ValidateResource: func(_ context.Context, args policyx.ResourceValidationArgs) error {
+			if args.Resource.Type != typeSubscription {
+				return nil
+			}
+			return check(args)
+		},
+	})
+}
+
+// ackDeadlineKeys are the config keys of the expected ack deadline per queue role.
+var ackDeadlineKeys = map[string]string{
+	roleJobs:    "jobsAckDeadlineSeconds",
+	roleResults: "resultsAckDeadlineSeconds",
+	roleDLQ:     "dlqAckDeadlineSeconds",
+}
+
+var ackDeadlineDefaults = map[string]float64{roleJobs: 300, roleResults: 60, roleDLQ: 60}
+
+// ackDeadline: GCP accepts 10..600 s; the pipeline's workers are sized for the spec's deadlines
+// (a job runs up to 5 minutes before it must be acked), so a shorter deadline redelivers jobs
+// that are still running.
+func ackDeadline() policyx.ResourceValidationPolicy {
+	schema := &policyx.ConfigSchema{Properties: map[string]map[string]any{}}
+	for _, q := range queueRoles {
+		schema.Properties[ackDeadlineKeys[q]] = numberSchema(
+			fmt.Sprintf("the ack deadline, in seconds, of subscriptions named *-%s-sub", q),
+			ackDeadlineDefaults[q], minimumAckDeadlineSeconds, maximumAckDeadlineSeconds)
+	}
+	return subscriptionPolicy(PolicyAckDeadline,
+		"Subscriptions have an ack deadline of 10..600 s, and the pipeline's subscriptions the one the spec gives their role.",
+		schema,
+		func(args policyx.ResourceValidationArgs) error {
+			r := args.Resource
+			role := subscriptionRole(physicalName(r))
+			var want float64
+			if role != "" {
+				w, err := configNumber(PolicyAckDeadline, args.Config, ackDeadlineKeys[role], ackDeadlineDefaults[role])
+				if err != nil {
+					return err
+				}
+				if w < minimumAckDeadlineSeconds || w > maximumAckDeadlineSeconds {
+					return fmt.Errorf("policy %s: config %s is %v; must be between %d and %d",
+						PolicyAckDeadline, ackDeadlineKeys[role], w, minimumAckDeadlineSeconds, maximumAckDeadlineSeconds)
+				}
+				want = w
+			}
+			v := get(r.Properties, "ackDeadlineSeconds")
+			switch {
+			case v.Unknown:
+				return nil
+			case !v.Set:
+				if role != "" && want != defaultAckDeadlineSeconds {
+					args.Manager.ReportViolation(fmt.Sprintf(
+						"%s does not set ackDeadlineSeconds (GCP defaults to %d); %s subscriptions need %v",
+						describe(r), defaultAckDeadlineSeconds, role, want), "")
+				}
+			case !v.IsNumber():
+				args.Manager.ReportViolation(fmt.Sprintf("%s has ackDeadlineSeconds %s; must be a number of seconds",
+					describe(r), show(v.Value)), "")
+			case v.AsNumber() < minimumAckDeadlineSeconds || v.AsNumber() > maximumAckDeadlineSeconds:
+				args.Manager.ReportViolation(fmt.Sprintf("%s has ackDeadlineSeconds %s; must be between %d and %d",
+					describe(r), show(v.Value), minimumAckDeadlineSeconds, maximumAckDeadlineSeconds), "")
+			case role != "" && v.AsNumber() != want:
+				args.Manager.ReportViolation(fmt.Sprintf("%s has ackDeadlineSeconds %s; %s subscriptions need %v",
+					describe(r), show(v.Value), role, want), "")
+			}
+			return nil
+		})
+}
+
+// deadLetter: without a dead-letter policy a message that always fails is redelivered forever;
+// GCP requires the dead-letter topic as a full id, and forwarding to the subscription's own
+// topic would redeliver it to the same subscription.
+func deadLetter() policyx.ResourceValidationPolicy {
+	return subscriptionPolicy(PolicyDeadLetter,
+		"Subscriptions other than dead-letter ones dead-letter after 5..100 attempts to another topic, given as a full topic id; dead-letter subscriptions do not.",
+		nil,
+		func(args policyx.ResourceValidationArgs) error {
+			r := args.Resource
+			dlp := get(r.Properties, "deadLetterPolicy")
+			if isDeadLetterSubscriptionName(physicalName(r)) {
+				if dlp.Set && !dlp.Unknown {
+					topic := "(none)"
+					if t := get(r.Properties, "deadLetterPolicy", "deadLetterTopic"); t.Set {
+						topic = show(t.Value)
+					}
+					args.Manager.ReportViolation(fmt.Sprintf(
+						"%s is a dead-letter subscription but has a deadLetterPolicy (deadLetterTopic %s); a dead-letter subscription must not dead-letter",
+						describe(r), topic), "")
+				}
+				return nil
+			}
+			switch {
+			case dlp.Unknown:
+				return nil
+			case !dlp.Set || !dlp.IsMap():
+				args.Manager.ReportViolation(fmt.Sprintf(
+					"%s has no deadLetterPolicy; a message that always fails would be redelivered forever", describe(r)), "")
+				return nil
+			}
+			attempts := get(r.Properties, "deadLetterPolicy", "maxDeliveryAttempts")
+			switch {
+			case attempts.Unknown:
+			case !attempts.Set:
+				args.Manager.ReportViolation(fmt.Sprintf(
+					"%s has no deadLetterPolicy.maxDeliveryAttempts; must be between %d and %d",
+					describe(r), minimumDeliveryAttempts, maximumDeliveryAttempts), "")
+			case !attempts.IsNumber() || attempts.AsNumber() < minimumDeliveryAttempts || attempts.AsNumber() > maximumDeliveryAttempts:
+				args.Manager.ReportViolation(fmt.Sprintf(
+					"%s has deadLetterPolicy.maxDeliveryAttempts %s; must be between %d and %d",
+					describe(r), show(attempts.Value), minimumDeliveryAttempts, maximumDeliveryAttempts), "")
+			}
+			topic := get(r.Properties, "deadLetterPolicy", "deadLetterTopic")
+			switch {
+			case topic.Unknown:
+			case !topic.Set || (topic.IsString() && topic.AsString() == ""):
+				args.Manager.ReportViolation(fmt.Sprintf("%s has no deadLetterPolicy.deadLetterTopic", describe(r)), "")
+			case !topic.IsString() || !fullTopicID.MatchString(topic.AsString()):
+				args.Manager.ReportViolation(fmt.Sprintf(
+					"%s has deadLetterPolicy.deadLetterTopic %s; GCP requires a full topic id projects/<project>/topics/<name>",
+					describe(r), show(topic.Value)), "")
+			default:
+				own, ok := knownString(r.Properties, "topic")
+				if ok && parseRef(own, "topics").matches(parseRef(topic.AsString(), "topics")) {
+					args.Manager.ReportViolation(fmt.Sprintf(
+						"%s has deadLetterPolicy.deadLetterTopic %s, its own topic; dead letters must go to another topic",
+						describe(r), show(topic.Value)), "")
+				}
+			}
+			return nil
+		})
+}
+
+// messageOrdering: publishers use user_id as the ordering key, which GCP ignores unless the
+// subscription enables ordering.
+func messageOrdering() policyx.ResourceValidationPolicy {
+	return subscriptionPolicy(PolicyMessageOrdering,
+		"Jobs subscriptions enable message ordering, or GCP ignores the publishers' ordering keys.",
+		nil,
+		func(args policyx.ResourceValidationArgs) error {
+			r := args.Resource
+			if subscriptionRole(physicalName(r)) != roleJobs {
+				return nil
+			}
+			v := get(r.Properties, "enableMessageOrdering")
+			switch {
+			case v.Unknown:
+			case !v.Set:
+				args.Manager.ReportViolation(fmt.Sprintf(
+					"%s does not set enableMessageOrdering (GCP defaults to false); jobs subscriptions need true", describe(r)), "")
+			case !v.IsBool() || !v.AsBool():
+				args.Manager.ReportViolation(fmt.Sprintf(
+					"%s has enableMessageOrdering %s; jobs subscriptions need true", describe(r), show(v.Value)), "")
+			}
+			return nil
+		})
+}
+
+// noExpiration: without an expiration policy GCP deletes a subscription after 31 days without
+// activity, and its backlog with it.
+func noExpiration() policyx.ResourceValidationPolicy {
+	return subscriptionPolicy(PolicyNoExpiration,
+		`Subscriptions never expire: expirationPolicy.ttl is "" (otherwise GCP deletes an idle subscription after 31 days).`,
+		nil,
+		func(args policyx.ResourceValidationArgs) error {
+			r := args.Resource
+			ttl := get(r.Properties, "expirationPolicy", "ttl")
+			switch {
+			case ttl.Unknown:
+			case !ttl.Set:
+				args.Manager.ReportViolation(fmt.Sprintf(
+					`%s does not set expirationPolicy.ttl; GCP then deletes it after 31 days without activity; set ttl to ""`,
+					describe(r)), "")
+			case !ttl.IsString() || ttl.AsString() != "":
+				args.Manager.ReportViolation(fmt.Sprintf(
+					`%s has expirationPolicy.ttl %s; must be "" (never expire)`, describe(r), show(ttl.Value)), "")
+			}
+			return nil
+		})
+}
+
+const configMinimumRetention = "minimumRetentionSeconds"
+
+// dlqRetention: dead letters are kept for someone to inspect and replay; a week covers a
+// holiday.
+func dlqRetention() policyx.ResourceValidationPolicy {
+	schema := &policyx.ConfigSchema{Properties: map[string]map[string]any{
+		configMinimumRetention: numberSchema("the least message retention, in seconds, of a dead-letter subscription",
+			defaultRetentionSeconds, 600, maximumRetentionSeconds),
+	}}
+	return subscriptionPolicy(PolicyDLQRetention,
+		"Dead-letter subscriptions retain messages at least 7 days (and at most GCP's 31).",
+		schema,
+		func(args policyx.ResourceValidationArgs) error {
+			r := args.Resource
+			if !isDeadLetterSubscriptionName(physicalName(r)) {
+				return nil
+			}
+			minimum, err := configNumber(PolicyDLQRetention, args.Config, configMinimumRetention, defaultRetentionSeconds)
+			if err != nil {
+				return err
+			}
+			v := get(r.Properties, "messageRetentionDuration")
+			switch {
+			case v.Unknown:
+				return nil
+			case !v.Set:
+				if defaultRetentionSeconds < minimum {
+					args.Manager.ReportViolation(fmt.Sprintf(
+						"%s does not set messageRetentionDuration (GCP defaults to %ds); must be at least %vs",
+						describe(r), defaultRetentionSeconds, minimum), "")
+				}
+				return nil
+			}
+			s, ok := "", v.IsString()
+			if ok {
+				s = v.AsString()
+			}
+			seconds, ok := durationSeconds(s)
+			switch {
+			case !ok:
+				args.Manager.ReportViolation(fmt.Sprintf(
+					`%s has messageRetentionDuration %s; must be a duration in seconds such as "604800s"`,
+					describe(r), show(v.Value)), "")
+			case seconds < minimum:
+				args.Manager.ReportViolation(fmt.Sprintf(
+					"%s has messageRetentionDuration %s; a dead-letter subscription must retain messages at least %vs",
+					describe(r), show(v.Value), minimum), "")
+			case seconds > maximumRetentionSeconds:
+				args.Manager.ReportViolation(fmt.Sprintf(
+					"%s has messageRetentionDuration %s; GCP allows at most %ds",
+					describe(r), show(v.Value), maximumRetentionSeconds), "")
+			}
+			return nil
+		})
+}

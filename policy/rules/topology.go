@@ -1,0 +1,187 @@
+package rules
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+)
+
+// The stack policies' names.
+const (
+	PolicyDeadLetterIAM    = "pubsub-dead-letter-iam"
+	PolicyPipelineTopology = "pipeline-topology"
+)
+
+// deadLetterIAM: GCP forwards a dead letter as the project's Pub/Sub service agent; without
+// subscriber on the subscription and publisher on the dead-letter topic it never forwards and
+// says nothing, and a dead-letter topic without a subscription drops what it receives.
+func deadLetterIAM() policyx.StackValidationPolicy {
+	return policyx.NewStackValidationPolicy(PolicyDeadLetterIAM, policyx.StackValidationPolicyArgs{
+		Description:      "Every dead-lettering subscription grants the Pub/Sub service agent subscriber on itself and publisher on its dead-letter topic, which has a subscription.",
+		EnforcementLevel: policyx.EnforcementLevelMandatory,
+		ValidateStack: func(_ context.Context, args policyx.StackValidationArgs) error {
+			v := newStackView(args.Resources)
+			for _, s := range v.subs {
+				if !s.hasDLP {
+					continue
+				}
+				if !v.uncertain && !v.granted(false, s.ref, roleSubscriber, isServiceAgent) {
+					args.Manager.ReportViolation(fmt.Sprintf(
+						"subscription %q dead-letters but the Pub/Sub service agent (serviceAccount:service-<number>@gcp-sa-pubsub.iam.gserviceaccount.com) has no %s on it; GCP will not forward its dead letters",
+						s.name, roleSubscriber), s.r.URN)
+				}
+				if !s.deadLetterOK {
+					continue
+				}
+				if !v.uncertain && !v.granted(true, s.deadLetter, rolePublisher, isServiceAgent) {
+					args.Manager.ReportViolation(fmt.Sprintf(
+						"subscription %q dead-letters to topic %q but the Pub/Sub service agent has no %s on that topic; GCP will not forward its dead letters",
+						s.name, s.deadLetter.name, rolePublisher), s.r.URN)
+				}
+				subs, uncertain := v.subscriptionsOn(s.deadLetter)
+				if len(subs) == 0 && !uncertain {
+					args.Manager.ReportViolation(fmt.Sprintf(
+						"subscription %q dead-letters to topic %q, which has no subscription; its dead letters would be lost",
+						s.name, s.deadLetter.name), s.r.URN)
+				}
+			}
+			return nil
+		},
+	})
+}
+
+// isAppMember reports whether member is a service account other than the Pub/Sub service
+// agent: the application's account, whatever its id.
+func isAppMember(member string) bool {
+	return strings.HasPrefix(member, "serviceAccount:") && !isServiceAgent(member)
+}
+
+// pipelineStems returns the stems of the pipelines in the stack: the names of topics
+// `<stem>-{jobs,results,dlq}` and subscriptions `<stem>-{jobs,results,dlq}-sub`.
+func pipelineStems(v stackView) []string {
+	var stems []string
+	add := func(name, suffix string) {
+		if stem, ok := strings.CutSuffix(name, suffix); ok && stem != "" && !slices.Contains(stems, stem) {
+			stems = append(stems, stem)
+		}
+	}
+	for _, q := range queueRoles {
+		for _, t := range v.topics {
+			add(t.ref.name, "-"+q)
+		}
+		for _, s := range v.subs {
+			add(s.name, "-"+q+"-sub")
+		}
+	}
+	slices.Sort(stems)
+	return stems
+}
+
+// pipelineTopology: the API and the workers find the pipeline by these names, and the
+// application account must be able to publish every message and pull jobs.
+func pipelineTopology() policyx.StackValidationPolicy {
+	return policyx.NewStackValidationPolicy(PolicyPipelineTopology, policyx.StackValidationPolicyArgs{
+		Description:      "Each pipeline has its jobs, results and dlq topics, each with its one -sub subscription, and the application service account publishes to the three topics and pulls the jobs subscription.",
+		EnforcementLevel: policyx.EnforcementLevelMandatory,
+		ValidateStack: func(_ context.Context, args policyx.StackValidationArgs) error {
+			v := newStackView(args.Resources)
+			for _, stem := range pipelineStems(v) {
+				checkPipeline(args.Manager, v, stem)
+			}
+			return nil
+		},
+	})
+}
+
+// need is one grant the application account must hold.
+type need struct {
+	onTopic bool
+	target  ref
+	role    string
+	what    string // for messages: `topic "x"`
+	urn     string
+}
+
+func checkPipeline(m policyx.PolicyManager, v stackView, stem string) {
+	var needs []need
+	for _, q := range queueRoles {
+		topicName, subName := stem+"-"+q, stem+"-"+q+"-sub"
+		var named []subView
+		for _, s := range v.subs {
+			if s.name == subName {
+				named = append(named, s)
+			}
+		}
+		t, haveTopic := v.topicByName(topicName)
+		if !haveTopic {
+			urn := ""
+			if len(named) > 0 {
+				urn = named[0].r.URN
+			}
+			m.ReportViolation(fmt.Sprintf("pipeline %q has no topic %q", stem, topicName), urn)
+			t = topicView{ref: ref{name: topicName}}
+		} else {
+			needs = append(needs, need{true, t.ref, rolePublisher, fmt.Sprintf("topic %q", topicName), t.r.URN})
+		}
+		switch len(named) {
+		case 0:
+			m.ReportViolation(fmt.Sprintf("pipeline %q has no subscription %q on topic %q", stem, subName, topicName), t.r.URN)
+		case 1:
+			s := named[0]
+			if s.topicOK && !s.topic.matches(t.ref) {
+				m.ReportViolation(fmt.Sprintf("subscription %q has topic %q; it belongs on topic %q",
+					subName, s.topic.String(), topicName), s.r.URN)
+			}
+			if q == roleJobs {
+				needs = append(needs, need{false, s.ref, roleSubscriber, fmt.Sprintf("subscription %q", subName), s.r.URN})
+			}
+		default:
+			m.ReportViolation(fmt.Sprintf("pipeline %q has %d subscriptions named %q; want one", stem, len(named), subName), named[1].r.URN)
+		}
+		if haveTopic {
+			on, _ := v.subscriptionsOn(t.ref)
+			for _, s := range on {
+				if s.name != subName {
+					m.ReportViolation(fmt.Sprintf("topic %q has subscription %q besides %q; each topic of the pipeline has its one -sub subscription",
+						topicName, s.name, subName), s.r.URN)
+				}
+			}
+		}
+	}
+	if v.uncertain || len(needs) == 0 {
+		return
+	}
+	// The application account: the one service account (not the service agent) that holds the
+	// most of the needed grants.
+	best, bestHeld := "", -1
+	for _, g := range v.grants {
+		for _, member := range g.members {
+			if !isAppMember(member) {
+				continue
+			}
+			held := 0
+			for _, n := range needs {
+				if v.granted(n.onTopic, n.target, n.role, func(x string) bool { return x == member }) {
+					held++
+				}
+			}
+			if held > bestHeld || (held == bestHeld && member < best) {
+				best, bestHeld = member, held
+			}
+		}
+	}
+	for _, n := range needs {
+		if best == "" {
+			m.ReportViolation(fmt.Sprintf("pipeline %q: no application service account has %s on %s",
+				stem, n.role, n.what), n.urn)
+			continue
+		}
+		if !v.granted(n.onTopic, n.target, n.role, func(x string) bool { return x == best }) {
+			m.ReportViolation(fmt.Sprintf("pipeline %q: application service account %q has no %s on %s",
+				stem, best, n.role, n.what), n.urn)
+		}
+	}
+}
