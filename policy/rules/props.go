@@ -190,3 +190,6 @@ func durationSeconds(s string) (float64, bool) {
 	f, err := strconv.ParseFloat(strings.TrimSuffix(s, "s"), 64)
 	return f, err == nil
 }
+
+// num formats a number for a message, without an exponent.
+func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

@@ -65,8 +65,8 @@ func ackDeadline() policyx.ResourceValidationPolicy {
 					return err
 				}
 				if w < minimumAckDeadlineSeconds || w > maximumAckDeadlineSeconds {
-					return fmt.Errorf("policy %s: config %s is %v; must be between %d and %d",
-						PolicyAckDeadline, ackDeadlineKeys[role], w, minimumAckDeadlineSeconds, maximumAckDeadlineSeconds)
+					return fmt.Errorf("policy %s: config %s is %s; must be between %d and %d",
+						PolicyAckDeadline, ackDeadlineKeys[role], num(w), minimumAckDeadlineSeconds, maximumAckDeadlineSeconds)
 				}
 				want = w
 			}
@@ -77,8 +77,8 @@ func ackDeadline() policyx.ResourceValidationPolicy {
 			case !v.Set:
 				if role != "" && want != defaultAckDeadlineSeconds {
 					args.Manager.ReportViolation(fmt.Sprintf(
-						"%s does not set ackDeadlineSeconds (GCP defaults to %d); %s subscriptions need %v",
-						describe(r), defaultAckDeadlineSeconds, role, want), "")
+						"%s does not set ackDeadlineSeconds (GCP defaults to %d); %s subscriptions need %s",
+						describe(r), defaultAckDeadlineSeconds, role, num(want)), "")
 				}
 			case !v.IsNumber():
 				args.Manager.ReportViolation(fmt.Sprintf("%s has ackDeadlineSeconds %s; must be a number of seconds",
@@ -87,8 +87,8 @@ func ackDeadline() policyx.ResourceValidationPolicy {
 				args.Manager.ReportViolation(fmt.Sprintf("%s has ackDeadlineSeconds %s; must be between %d and %d",
 					describe(r), show(v.Value), minimumAckDeadlineSeconds, maximumAckDeadlineSeconds), "")
 			case role != "" && v.AsNumber() != want:
-				args.Manager.ReportViolation(fmt.Sprintf("%s has ackDeadlineSeconds %s; %s subscriptions need %v",
-					describe(r), show(v.Value), role, want), "")
+				args.Manager.ReportViolation(fmt.Sprintf("%s has ackDeadlineSeconds %s; %s subscriptions need %s",
+					describe(r), show(v.Value), role, num(want)), "")
 			}
 			return nil
 		})
@@ -233,8 +233,8 @@ func dlqRetention() policyx.ResourceValidationPolicy {
 			case !v.Set:
 				if defaultRetentionSeconds < minimum {
 					args.Manager.ReportViolation(fmt.Sprintf(
-						"%s does not set messageRetentionDuration (GCP defaults to %ds); must be at least %vs",
-						describe(r), defaultRetentionSeconds, minimum), "")
+						"%s does not set messageRetentionDuration (GCP defaults to %ds); must be at least %ss",
+						describe(r), defaultRetentionSeconds, num(minimum)), "")
 				}
 				return nil
 			}
@@ -250,8 +250,8 @@ func dlqRetention() policyx.ResourceValidationPolicy {
 					describe(r), show(v.Value)), "")
 			case seconds < minimum:
 				args.Manager.ReportViolation(fmt.Sprintf(
-					"%s has messageRetentionDuration %s; a dead-letter subscription must retain messages at least %vs",
-					describe(r), show(v.Value), minimum), "")
+					"%s has messageRetentionDuration %s; a dead-letter subscription must retain messages at least %ss",
+					describe(r), show(v.Value), num(minimum)), "")
 			case seconds > maximumRetentionSeconds:
 				args.Manager.ReportViolation(fmt.Sprintf(
 					"%s has messageRetentionDuration %s; GCP allows at most %ds",

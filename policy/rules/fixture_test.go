@@ -1,0 +1,280 @@
+package rules
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The tests build resources by hand, the way the engine sends them: package rules must not
+// depend on the program it judges.
+
+const (
+	testProject        = "aiprod-dev-000000"
+	testAgent          = "serviceAccount:service-123456789012@gcp-sa-pubsub.iam.gserviceaccount.com"
+	testApp            = "serviceAccount:aiprod-sa@aiprod-dev-000000.iam.gserviceaccount.com"
+	typeTopicIAMMember = "gcp:pubsub/topicIAMMember:TopicIAMMember"
+	typeSubIAMMember   = "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember"
+)
+
+// computed and sentinel are the two ways an unknown value reaches a policy.
+var (
+	computed = property.New(property.Computed)
+	sentinel = property.New(UnknownValue)
+)
+
+// val converts a Go value to a property value; property.Values pass through.
+func val(v any) property.Value {
+	switch v := v.(type) {
+	case property.Value:
+		return v
+	case nil:
+		return property.Value{}
+	case string:
+		return property.New(v)
+	case bool:
+		return property.New(v)
+	case int:
+		return property.New(float64(v))
+	case float64:
+		return property.New(v)
+	case []string:
+		out := make([]property.Value, len(v))
+		for i, s := range v {
+			out[i] = property.New(s)
+		}
+		return property.New(out)
+	case []any:
+		out := make([]property.Value, len(v))
+		for i, s := range v {
+			out[i] = val(s)
+		}
+		return property.New(out)
+	case map[string]any:
+		out := make(map[string]property.Value, len(v))
+		for k, x := range v {
+			out[k] = val(x)
+		}
+		return property.New(out)
+	}
+	panic(fmt.Sprintf("val: unsupported %T", v))
+}
+
+func testURN(stack, typ, name string) string {
+	return fmt.Sprintf("urn:pulumi:%s::aiprod-pubsub::aiprod:messaging:Pipeline$%s::%s", stack, typ, name)
+}
+
+func newResource(stack, typ, name string, props map[string]any) policyx.AnalyzerResource {
+	return policyx.AnalyzerResource{
+		Type:       typ,
+		Name:       name,
+		URN:        testURN(stack, typ, name),
+		Properties: val(props).AsMap(),
+		Parent:     fmt.Sprintf("urn:pulumi:%s::aiprod-pubsub::aiprod:messaging:Pipeline::pipeline", stack),
+	}
+}
+
+// fixture is the pipeline stem (e.g. "aiprod-pipeline") as the real program registers it for
+// stack, every spec property right.
+func fixture(stack, stem string) []policyx.AnalyzerResource {
+	labels := func() map[string]any {
+		return map[string]any{"app": "aiprod", "component": "pipeline", "env": stack, "managed-by": "pulumi"}
+	}
+	topicID := func(q string) string { return "projects/" + testProject + "/topics/" + stem + "-" + q }
+	var rs []policyx.AnalyzerResource
+	for _, q := range queueRoles {
+		rs = append(rs, newResource(stack, typeTopic, stem+"-"+q, map[string]any{
+			"name": stem + "-" + q, "project": testProject, "labels": labels(),
+		}))
+		sub := map[string]any{
+			"name": stem + "-" + q + "-sub", "project": testProject, "topic": topicID(q), "labels": labels(),
+			"ackDeadlineSeconds":       map[string]int{roleJobs: 300, roleResults: 60, roleDLQ: 60}[q],
+			"messageRetentionDuration": "604800s",
+			"expirationPolicy":         map[string]any{"ttl": ""},
+		}
+		if q == roleJobs {
+			sub["enableMessageOrdering"] = true
+		}
+		if q != roleDLQ {
+			sub["deadLetterPolicy"] = map[string]any{"deadLetterTopic": topicID(roleDLQ), "maxDeliveryAttempts": 5}
+			sub["retryPolicy"] = map[string]any{"minimumBackoff": "10s", "maximumBackoff": "600s"}
+		}
+		rs = append(rs, newResource(stack, typeSubscription, stem+"-"+q+"-sub", sub))
+	}
+	grant := func(typ, key, target, role, member, who string) {
+		name := target + "-" + role[len("roles/pubsub."):] + "-" + who
+		rs = append(rs, newResource(stack, typ, name, map[string]any{
+			"project": testProject, key: target, "role": role, "member": member,
+		}))
+	}
+	for _, q := range queueRoles {
+		grant(typeTopicIAMMember, "topic", stem+"-"+q, rolePublisher, testApp, "app")
+	}
+	grant(typeTopicIAMMember, "topic", stem+"-dlq", rolePublisher, testAgent, "agent")
+	grant(typeSubIAMMember, "subscription", stem+"-jobs-sub", roleSubscriber, testApp, "app")
+	grant(typeSubIAMMember, "subscription", stem+"-jobs-sub", roleSubscriber, testAgent, "agent")
+	grant(typeSubIAMMember, "subscription", stem+"-results-sub", roleSubscriber, testAgent, "agent")
+	if stack == "prod" {
+		for i := range rs {
+			if isQueueResource(rs[i].Type) {
+				rs[i].Options = pulumi.ResourceOptions{Protect: true}
+			}
+		}
+	}
+	return rs
+}
+
+// change is one edit to a fixture.
+type change func(t *testing.T, rs []policyx.AnalyzerResource) []policyx.AnalyzerResource
+
+func find(t *testing.T, rs []policyx.AnalyzerResource, typ, name string) int {
+	t.Helper()
+	i := slices.IndexFunc(rs, func(r policyx.AnalyzerResource) bool { return r.Type == typ && r.Name == name })
+	require.GreaterOrEqual(t, i, 0, "no %s named %q", typ, name)
+	return i
+}
+
+// set sets the property at path of one resource; a nil v deletes it.
+func set(typ, name string, v any, path ...string) change {
+	return func(t *testing.T, rs []policyx.AnalyzerResource) []policyx.AnalyzerResource {
+		t.Helper()
+		rs = slices.Clone(rs)
+		i := find(t, rs, typ, name)
+		rs[i].Properties = setIn(rs[i].Properties, v, path...)
+		return rs
+	}
+}
+
+func setIn(m property.Map, v any, path ...string) property.Map {
+	if len(path) == 1 {
+		if v == nil {
+			return m.Delete(path[0])
+		}
+		return m.Set(path[0], val(v))
+	}
+	inner := m.Get(path[0])
+	var im property.Map
+	if inner.IsMap() {
+		im = inner.AsMap()
+	}
+	return m.Set(path[0], property.New(setIn(im, v, path[1:]...)))
+}
+
+// drop removes one resource.
+func drop(typ, name string) change {
+	return func(t *testing.T, rs []policyx.AnalyzerResource) []policyx.AnalyzerResource {
+		t.Helper()
+		i := find(t, rs, typ, name)
+		return slices.Delete(slices.Clone(rs), i, i+1)
+	}
+}
+
+// add appends a resource.
+func add(r policyx.AnalyzerResource) change {
+	return func(_ *testing.T, rs []policyx.AnalyzerResource) []policyx.AnalyzerResource {
+		return append(slices.Clone(rs), r)
+	}
+}
+
+// protect sets one resource's protect option.
+func protect(typ, name string, on bool) change {
+	return func(t *testing.T, rs []policyx.AnalyzerResource) []policyx.AnalyzerResource {
+		t.Helper()
+		rs = slices.Clone(rs)
+		rs[find(t, rs, typ, name)].Options.Protect = on
+		return rs
+	}
+}
+
+// ruleCase is one case of a policy's table: the fixture with some changes, judged by the whole
+// pack.
+type ruleCase struct {
+	name    string
+	stack   string // "dev" when empty
+	changes []change
+	config  map[string]any // the policy's config properties
+	// want are substrings of the message of the one violation expected; none: no violation.
+	want []string
+	// wantURN is the URN of the violation, when not the changed resource's.
+	wantURN string
+	// count is the number of violations expected when more than one.
+	count int
+	// also are the other policies that the changes make fire; none by default.
+	also []string
+}
+
+const stem = "aiprod-pipeline"
+
+// runCases judges each case with the whole pack and expects exactly the violations of policy
+// that the case names, and none of any other policy.
+func runCases(t *testing.T, policy string, cases []ruleCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			stack := tc.stack
+			if stack == "" {
+				stack = "dev"
+			}
+			rs := fixture(stack, stem)
+			for _, c := range tc.changes {
+				rs = c(t, rs)
+			}
+			var config map[string]policyx.PolicyConfig
+			if tc.config != nil {
+				config = map[string]policyx.PolicyConfig{policy: {
+					EnforcementLevel: policyx.EnforcementLevelMandatory, Properties: tc.config,
+				}}
+			}
+			all, err := Evaluate(stack, rs, config)
+			require.NoError(t, err)
+			var vs []Violation
+			others := []string{}
+			for _, v := range all {
+				if v.PolicyName == policy {
+					vs = append(vs, v)
+				} else if !slices.Contains(others, v.PolicyName) {
+					others = append(others, v.PolicyName)
+				}
+			}
+			assert.ElementsMatch(t, tc.also, others, "other policies fired: %v", all)
+			if len(tc.want) == 0 {
+				assert.Empty(t, vs)
+				return
+			}
+			count := max(tc.count, 1)
+			require.Len(t, vs, count, "violations: %v", vs)
+			v := vs[0]
+			assert.Equal(t, PackName, v.PolicyPack)
+			assert.Equal(t, policy, v.PolicyName)
+			assert.Equal(t, "mandatory", v.EnforcementLevel)
+			if tc.wantURN != "" {
+				assert.Equal(t, tc.wantURN, v.URN)
+			} else {
+				assert.NotEmpty(t, v.URN)
+			}
+			for _, w := range tc.want {
+				assert.Contains(t, v.Message, w)
+			}
+		})
+	}
+}
+
+func TestFixturePassesEveryPolicy(t *testing.T) {
+	t.Parallel()
+	for _, stack := range []string{"dev", "prod", "staging"} {
+		t.Run(stack, func(t *testing.T) {
+			t.Parallel()
+			rs := append(fixture(stack, "aiprod-pipeline"), fixture(stack, "aiprod-batch")...)
+			vs, err := Evaluate(stack, rs, nil)
+			require.NoError(t, err)
+			assert.Empty(t, vs)
+		})
+	}
+}
