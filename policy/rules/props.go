@@ -152,11 +152,13 @@ type ref struct {
 	project, name string
 }
 
-func (r ref) String() string {
+// id is the full id in collection ("topics", "subscriptions"), or the name when the project is
+// not known.
+func (r ref) id(collection string) string {
 	if r.project == "" {
 		return r.name
 	}
-	return r.project + "/" + r.name
+	return "projects/" + r.project + "/" + collection + "/" + r.name
 }
 
 // parseRef reads a full id in collection ("topics", "subscriptions") or a short name.

@@ -133,7 +133,7 @@ func checkPipeline(m policyx.PolicyManager, v stackView, stem string) {
 			s := named[0]
 			if s.topicOK && !s.topic.matches(t.ref) {
 				m.ReportViolation(fmt.Sprintf("subscription %q has topic %q; it belongs on topic %q",
-					subName, s.topic.String(), topicName), s.r.URN)
+					subName, s.topic.id("topics"), topicName), s.r.URN)
 			}
 			if q == roleJobs {
 				needs = append(needs, need{false, s.ref, roleSubscriber, fmt.Sprintf("subscription %q", subName), s.r.URN})

@@ -1,0 +1,41 @@
+package rules
+
+import "testing"
+
+func TestRequiredLabels(t *testing.T) {
+	t.Parallel()
+	runCases(t, PolicyRequiredLabels, []ruleCase{
+		{name: "labelled passes"},
+		{name: "topic without env", changes: []change{set(typeTopic, stem+"-jobs", nil, "labels", "env")},
+			want:    []string{`topic "aiprod-pipeline-jobs"`, "labels", `["env"]`, "app=", "managed-by="},
+			wantURN: testURN("dev", typeTopic, stem+"-jobs")},
+		{name: "subscription without labels", changes: []change{set(typeSubscription, dlqSub, nil, "labels")},
+			want: []string{`subscription "aiprod-pipeline-dlq-sub"`, "labels (none)", `["app" "env" "managed-by"]`}},
+		{name: "empty managed-by", changes: []change{set(typeSubscription, jobsSub, "", "labels", "managed-by")},
+			want: []string{`subscription "aiprod-pipeline-jobs-sub"`, `managed-by=""`, `["managed-by"]`}},
+		{name: "component is not required", changes: []change{set(typeTopic, stem+"-dlq", nil, "labels", "component")}},
+		{name: "config requires component", config: map[string]any{"labels": []any{"app", "component"}},
+			changes: []change{set(typeTopic, stem+"-dlq", nil, "labels", "component")},
+			want:    []string{`topic "aiprod-pipeline-dlq"`, `["component"]`}},
+	})
+}
+
+func TestProdProtect(t *testing.T) {
+	t.Parallel()
+	prodURN := func(typ, name string) string { return testURN("prod", typ, name) }
+	runCases(t, PolicyProdProtect, []ruleCase{
+		{name: "prod protected passes", stack: "prod"},
+		{name: "dev unprotected passes", stack: "dev"},
+		{name: "prod topic unprotected", stack: "prod", changes: []change{protect(typeTopic, stem+"-results", false)},
+			want:    []string{`topic "aiprod-pipeline-results"`, "protect false", `production stack "prod"`},
+			wantURN: prodURN(typeTopic, stem+"-results")},
+		{name: "prod subscription unprotected", stack: "prod", changes: []change{protect(typeSubscription, dlqSub, false)},
+			want: []string{`subscription "aiprod-pipeline-dlq-sub"`, "protect false"}},
+		{name: "config marks dev as production", stack: "dev", config: map[string]any{"production": true},
+			want: []string{`protect false`, `production stack "dev"`}, count: 6},
+		{name: "config lists production stacks", stack: "dev", config: map[string]any{"productionStacks": []any{"dev", "prod"}},
+			want: []string{`protect false`}, count: 6},
+		{name: "config says prod is not production", stack: "prod", config: map[string]any{"production": false},
+			changes: []change{protect(typeTopic, stem+"-results", false)}},
+	})
+}
