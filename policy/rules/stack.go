@@ -28,7 +28,8 @@ type subView struct {
 	// topic is the subscription's topic; topicOK is false when it is not known.
 	topic   ref
 	topicOK bool
-	// hasDLP is true when the subscription has a dead-letter policy (or may have one: unknown).
+	// hasDLP is true when the subscription has a dead-letter policy; an unknown policy counts
+	// as none, since nothing can be said about it.
 	hasDLP bool
 	// deadLetter is the dead-letter topic; deadLetterOK is false when there is none or it is
 	// not known.
@@ -100,8 +101,8 @@ func newStackView(resources []policyx.AnalyzerResource) stackView {
 			s := subView{r: r, ref: self(r), name: physicalName(r)}
 			s.topic, s.topicOK = reference(r, "topics", typeTopic, "topic")
 			dlp := get(r.Properties, "deadLetterPolicy")
-			s.hasDLP = dlp.Set
-			if dlp.Set {
+			s.hasDLP = dlp.Set && !dlp.Unknown
+			if s.hasDLP {
 				s.deadLetter, s.deadLetterOK = reference(r, "topics", typeTopic, "deadLetterPolicy", "deadLetterTopic")
 			}
 			v.subs = append(v.subs, s)

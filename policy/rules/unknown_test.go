@@ -1,0 +1,112 @@
+package rules
+
+import (
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestUnknownValuesAreSkipped makes one value that a policy reads unknown, as during a preview,
+// in both forms the engine uses, and expects no violation and no panic.
+func TestUnknownValuesAreSkipped(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name   string
+		policy string // the policy that reads the value
+		stack  string
+		typ    string
+		res    string
+		path   []string
+	}{
+		{"ack deadline", PolicyAckDeadline, "dev", typeSubscription, jobsSub, []string{"ackDeadlineSeconds"}},
+		{"subscription name", PolicyAckDeadline, "dev", typeSubscription, jobsSub, []string{"name"}},
+		{"dead-letter policy", PolicyDeadLetter, "dev", typeSubscription, jobsSub, []string{"deadLetterPolicy"}},
+		{"dlq subscription's dead-letter policy", PolicyDeadLetter, "dev", typeSubscription, dlqSub, []string{"deadLetterPolicy"}},
+		{"max delivery attempts", PolicyDeadLetter, "dev", typeSubscription, resultsSub, []string{"deadLetterPolicy", "maxDeliveryAttempts"}},
+		{"dead-letter topic", PolicyDeadLetter, "dev", typeSubscription, resultsSub, []string{"deadLetterPolicy", "deadLetterTopic"}},
+		{"own topic", PolicyDeadLetter, "dev", typeSubscription, jobsSub, []string{"topic"}},
+		{"dead-letter topic in the stack", PolicyDeadLetterIAM, "prod", typeSubscription, jobsSub, []string{"deadLetterPolicy", "deadLetterTopic"}},
+		{"dlq subscription's topic", PolicyDeadLetterIAM, "dev", typeSubscription, dlqSub, []string{"topic"}},
+		{"agent's member", PolicyDeadLetterIAM, "dev", typeSubIAMMember, jobsSub + "-subscriber-agent", []string{"member"}},
+		{"agent's role", PolicyDeadLetterIAM, "dev", typeTopicIAMMember, stem + "-dlq-publisher-agent", []string{"role"}},
+		{"agent's subscription", PolicyDeadLetterIAM, "dev", typeSubIAMMember, resultsSub + "-subscriber-agent", []string{"subscription"}},
+		{"agent's topic", PolicyDeadLetterIAM, "dev", typeTopicIAMMember, stem + "-dlq-publisher-agent", []string{"topic"}},
+		{"ordering", PolicyMessageOrdering, "dev", typeSubscription, jobsSub, []string{"enableMessageOrdering"}},
+		{"expiration policy", PolicyNoExpiration, "dev", typeSubscription, resultsSub, []string{"expirationPolicy"}},
+		{"expiration ttl", PolicyNoExpiration, "dev", typeSubscription, resultsSub, []string{"expirationPolicy", "ttl"}},
+		{"dlq retention", PolicyDLQRetention, "dev", typeSubscription, dlqSub, []string{"messageRetentionDuration"}},
+		{"member", PolicyNoPublicMembers, "dev", typeTopicIAMMember, stem + "-jobs-publisher-app", []string{"member"}},
+		{"role", PolicyPubSubRoles, "dev", typeSubIAMMember, jobsSub + "-subscriber-app", []string{"role"}},
+		{"labels", PolicyRequiredLabels, "dev", typeTopic, stem + "-jobs", []string{"labels"}},
+		{"one label", PolicyRequiredLabels, "dev", typeSubscription, dlqSub, []string{"labels", "env"}},
+		{"topic name in prod", PolicyProdProtect, "prod", typeTopic, stem + "-results", []string{"name"}},
+		{"subscription's topic", PolicyPipelineTopology, "dev", typeSubscription, resultsSub, []string{"topic"}},
+		{"app's member", PolicyPipelineTopology, "dev", typeTopicIAMMember, stem + "-results-publisher-app", []string{"member"}},
+		{"app's subscription", PolicyPipelineTopology, "prod", typeSubIAMMember, jobsSub + "-subscriber-app", []string{"subscription"}},
+	}
+	for _, tc := range cases {
+		for form, unknown := range map[string]property.Value{"computed": computed, "sentinel": sentinel} {
+			t.Run(tc.policy+"/"+tc.name+"/"+form, func(t *testing.T) {
+				t.Parallel()
+				rs := set(tc.typ, tc.res, unknown, tc.path...)(t, fixture(tc.stack, stem))
+				var vs []Violation
+				require.NotPanics(t, func() {
+					var err error
+					vs, err = Evaluate(tc.stack, rs, nil)
+					require.NoError(t, err)
+				})
+				assert.Empty(t, vs)
+			})
+		}
+	}
+}
+
+// TestUnknownTopicResolvesThroughDependencies gives subscriptions unknown topic ids, as a first
+// preview does, with the dependency on the topic resource the engine sends along: the stack
+// policies still see where each subscription is attached.
+func TestUnknownTopicResolvesThroughDependencies(t *testing.T) {
+	t.Parallel()
+	unknownTopic := func(sub, topic string) change {
+		return func(t *testing.T, rs []policyx.AnalyzerResource) []policyx.AnalyzerResource {
+			rs = set(typeSubscription, sub, computed, "topic")(t, rs)
+			i := find(t, rs, typeSubscription, sub)
+			rs[i].PropertyDependencies = map[string][]string{"topic": {testURN("dev", typeTopic, topic)}}
+			return rs
+		}
+	}
+	t.Run("attached right", func(t *testing.T) {
+		t.Parallel()
+		rs := fixture("dev", stem)
+		for _, q := range queueRoles {
+			rs = unknownTopic(stem+"-"+q+"-sub", stem+"-"+q)(t, rs)
+		}
+		vs, err := Evaluate("dev", rs, nil)
+		require.NoError(t, err)
+		assert.Empty(t, vs)
+	})
+	t.Run("attached wrong", func(t *testing.T) {
+		t.Parallel()
+		rs := unknownTopic(resultsSub, stem+"-jobs")(t, fixture("dev", stem))
+		vs, err := Evaluate("dev", rs, nil)
+		require.NoError(t, err)
+		require.NotEmpty(t, vs)
+		for _, v := range vs {
+			assert.Equal(t, PolicyPipelineTopology, v.PolicyName)
+		}
+		assert.Contains(t, vs[0].Message, `subscription "aiprod-pipeline-results-sub"`)
+	})
+	t.Run("dlq topic's subscription found", func(t *testing.T) {
+		t.Parallel()
+		// Without the dependency the dlq subscription's topic is unknown and the check skipped;
+		// with it, dropping the agent's grant is still found.
+		rs := unknownTopic(dlqSub, stem+"-dlq")(t, fixture("dev", stem))
+		rs = drop(typeTopicIAMMember, stem+"-dlq-publisher-agent")(t, rs)
+		vs, err := Evaluate("dev", rs, nil)
+		require.NoError(t, err)
+		require.Len(t, vs, 2)
+		assert.Equal(t, PolicyDeadLetterIAM, vs[0].PolicyName)
+	})
+}
