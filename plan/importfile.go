@@ -1,0 +1,147 @@
+package plan
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+)
+
+// ImportFile is the bulk import file that `pulumi import --file` reads.
+type ImportFile struct {
+	// NameTable maps names used as parents to the URNs of resources already in the stack.
+	NameTable map[string]string `json:"nameTable,omitempty"`
+	Resources []ImportResource  `json:"resources"`
+}
+
+// ImportResource is one resource to adopt, or a component to create as the parent of adopted
+// resources.
+type ImportResource struct {
+	Type string `json:"type"`
+	// Name is the resource's logical name; it is also how other entries name it as a parent.
+	Name string `json:"name"`
+	// ID is the provider's import id; empty for a component.
+	ID string `json:"id,omitempty"`
+	// Parent is the Name of the parent entry; empty for a resource under the stack.
+	Parent    string `json:"parent,omitempty"`
+	Component bool   `json:"component,omitempty"`
+}
+
+// importable are the types the import file adopts, in the order they are listed.
+var importable = []string{ServiceAccountType, TopicType, SubscriptionType, TopicMemberType, SubscriptionMemberType}
+
+// Import returns the import file that adopts the plan's topics, subscriptions, IAM members and
+// service account, with GCP's import ids, under the same parents as the program declares them,
+// so that the program's next `pulumi up` finds them in the state instead of failing with
+// "already exists". Components that parent adopted resources are listed as component entries.
+func (p *Plan) Import() (*ImportFile, error) {
+	byURN := map[string]Step{}
+	for _, s := range p.Steps {
+		byURN[s.Resource.URN] = s
+	}
+	f := &ImportFile{}
+	names := map[string]string{} // entry name -> URN, to refuse ambiguous parents
+	addName := func(name, urn string) error {
+		if other, ok := names[name]; ok && other != urn {
+			return fmt.Errorf("two resources are named %q (%s and %s); the import file names parents by name", name, other, urn)
+		}
+		names[name] = urn
+		return nil
+	}
+	var components, resources []ImportResource
+	for _, s := range p.Steps {
+		r := s.Resource
+		if !slices.Contains(importable, r.Type) {
+			continue
+		}
+		id, err := importID(r.Type, r.Inputs)
+		if err != nil {
+			return nil, fmt.Errorf("import id of %s: %w", r.URN, err)
+		}
+		entry := ImportResource{Type: r.Type, Name: r.Name, ID: id}
+		if err := addName(r.Name, r.URN); err != nil {
+			return nil, err
+		}
+		if r.Parent != "" && r.Parent != p.StackURN() {
+			parent, ok := byURN[r.Parent]
+			if !ok {
+				return nil, fmt.Errorf("%s: parent %s is not in the plan", r.URN, r.Parent)
+			}
+			entry.Parent = parent.Resource.Name
+			if parent.Resource.Parent != "" && parent.Resource.Parent != p.StackURN() {
+				return nil, fmt.Errorf("%s: nested components are not supported by this import file", r.URN)
+			}
+			if err := addName(parent.Resource.Name, parent.Resource.URN); err != nil {
+				return nil, err
+			}
+			c := ImportResource{Type: parent.Resource.Type, Name: parent.Resource.Name, Component: true}
+			if !slices.Contains(components, c) {
+				components = append(components, c)
+			}
+		}
+		resources = append(resources, entry)
+	}
+	rank := func(typ string) int { return slices.Index(importable, typ) }
+	slices.SortFunc(components, func(a, b ImportResource) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(resources, func(a, b ImportResource) int {
+		return cmp.Or(cmp.Compare(rank(a.Type), rank(b.Type)), strings.Compare(a.Parent, b.Parent),
+			strings.Compare(a.Name, b.Name))
+	})
+	f.Resources = append(components, resources...)
+	return f, nil
+}
+
+// WriteImport writes the import file as indented JSON.
+func (p *Plan) WriteImport(w io.Writer) error {
+	f, err := p.Import()
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(f)
+}
+
+// importID is the id GCP's provider imports a resource by, built from its inputs.
+func importID(typ string, in resource.PropertyMap) (string, error) {
+	var problems []string
+	get := func(key string) string {
+		v, ok := lookup(in, key)
+		switch {
+		case !ok || v.IsNull():
+			problems = append(problems, fmt.Sprintf("input %s is not set", key))
+		case v.IsComputed() || (v.IsOutput() && !v.OutputValue().Known):
+			problems = append(problems, fmt.Sprintf("input %s is not known before deployment", key))
+		case v.IsSecret() || !v.IsString():
+			problems = append(problems, fmt.Sprintf("input %s is not a plain string", key))
+		default:
+			return v.StringValue()
+		}
+		return ""
+	}
+	project := get("project")
+	var id string
+	switch typ {
+	case TopicType:
+		id = fmt.Sprintf("projects/%s/topics/%s", project, get("name"))
+	case SubscriptionType:
+		id = fmt.Sprintf("projects/%s/subscriptions/%s", project, get("name"))
+	case TopicMemberType:
+		id = fmt.Sprintf("projects/%s/topics/%s %s %s", project, lastSegment(get("topic")), get("role"), get("member"))
+	case SubscriptionMemberType:
+		id = fmt.Sprintf("projects/%s/subscriptions/%s %s %s", project, lastSegment(get("subscription")), get("role"), get("member"))
+	case ServiceAccountType:
+		id = fmt.Sprintf("projects/%s/serviceAccounts/%s@%s.iam.gserviceaccount.com", project, get("accountId"), project)
+	default:
+		return "", fmt.Errorf("type %q cannot be imported by this file", typ)
+	}
+	if len(problems) > 0 {
+		return "", fmt.Errorf("%s", strings.Join(problems, "; "))
+	}
+	return id, nil
+}

@@ -1,0 +1,143 @@
+// Package plan is the offline plan: what a stack would create, judged by the policy pack,
+// without cloud credentials. It builds a plan from a program run under mocks (render.Result)
+// or from a `pulumi preview --json` document, finds the deploy critical path, and writes the
+// plan as text, preview-shaped JSON, Markdown, a Mermaid diagram or a bulk import file.
+package plan
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+
+	"github.com/aiprod/aiprod-pubsub/policy/rules"
+	"github.com/aiprod/aiprod-pubsub/render"
+)
+
+// Secret is what a secret value is printed as, in every format.
+const Secret = "[secret]"
+
+// StackType is the type token of a stack's root resource.
+const StackType = "pulumi:pulumi:Stack"
+
+// OpCreate is the step operation of a resource that does not exist yet.
+const OpCreate = "create"
+
+// Step is one resource and what the deployment would do with it.
+type Step struct {
+	// Op is the preview's operation: create, same, update, replace, ...
+	Op       string
+	Resource render.Resource
+}
+
+// Plan is what a stack would deploy and what the policy pack says about it.
+type Plan struct {
+	Project string
+	Stack   string
+	// StackOp is what happens to the root stack resource: create for a new stack.
+	StackOp string
+	// Config is the stack's config with every secret value replaced by Secret; nil when the
+	// plan was read from a preview document without config.
+	Config map[string]string
+	// Steps are the stack's resources, the root stack excluded, sorted by URN.
+	Steps []Step
+	// Outputs are the stack's outputs.
+	Outputs map[string]any
+	// Violations are the policy pack's findings, sorted by policy, URN and message.
+	Violations []rules.Violation
+	// CriticalPath is the longest chain of create steps through dependencies, first created
+	// first; every step on it waits for the one before.
+	CriticalPath []string
+}
+
+// StackURN is the URN of the stack's root resource.
+func StackURN(project, stack string) string {
+	return fmt.Sprintf("urn:pulumi:%s::%s::%s::%s-%s", stack, project, StackType, project, stack)
+}
+
+// StackURN is the URN of the plan's root stack resource.
+func (p *Plan) StackURN() string { return StackURN(p.Project, p.Stack) }
+
+// FromResult builds the plan of a program run under mocks: every resource is a create step.
+// raw is the config the program ran with; its secret values are never kept.
+func FromResult(res *render.Result, raw map[string]string, secret []string) (*Plan, error) {
+	steps := make([]Step, len(res.Resources))
+	for i, r := range res.Resources {
+		steps[i] = Step{Op: OpCreate, Resource: r}
+	}
+	return build(res.Project, res.Stack, OpCreate, MaskConfig(raw, secret), steps, res.Outputs)
+}
+
+// MaskConfig returns a copy of config with the values of the secret keys replaced by Secret.
+func MaskConfig(config map[string]string, secret []string) map[string]string {
+	if config == nil {
+		return nil
+	}
+	out := maps.Clone(config)
+	for _, k := range secret {
+		if _, ok := out[k]; ok {
+			out[k] = Secret
+		}
+	}
+	return out
+}
+
+// build sorts the steps, parents top-level resources to the stack, evaluates the policy pack
+// and finds the critical path.
+func build(project, stack, stackOp string, config map[string]string, steps []Step, outputs map[string]any) (*Plan, error) {
+	p := &Plan{Project: project, Stack: stack, StackOp: stackOp, Config: config, Steps: steps, Outputs: outputs}
+	root := p.StackURN()
+	for i := range p.Steps {
+		if p.Steps[i].Resource.Parent == "" {
+			p.Steps[i].Resource.Parent = root
+		}
+	}
+	slices.SortFunc(p.Steps, func(a, b Step) int { return strings.Compare(a.Resource.URN, b.Resource.URN) })
+	resources := make([]policyx.AnalyzerResource, len(p.Steps))
+	for i, s := range p.Steps {
+		resources[i] = s.Resource.Analyzer()
+	}
+	vs, err := rules.Evaluate(stack, resources, nil)
+	if err != nil {
+		return nil, fmt.Errorf("evaluating policy pack %s: %w", rules.PackName, err)
+	}
+	slices.SortFunc(vs, func(a, b rules.Violation) int {
+		return cmp.Or(
+			strings.Compare(a.PolicyName, b.PolicyName),
+			strings.Compare(a.URN, b.URN),
+			strings.Compare(a.Message, b.Message),
+		)
+	})
+	p.Violations = vs
+	p.CriticalPath = CriticalPath(p.Steps)
+	return p, nil
+}
+
+// Mandatory reports whether a mandatory policy fails.
+func (p *Plan) Mandatory() bool { return rules.Mandatory(p.Violations) }
+
+// Creates counts the create steps, the stack's own included when it is new.
+func (p *Plan) Creates() int {
+	n := 0
+	if p.StackOp == OpCreate {
+		n++
+	}
+	for _, s := range p.Steps {
+		if s.Op == OpCreate {
+			n++
+		}
+	}
+	return n
+}
+
+// ChangeSummary counts the steps by operation, the stack's own included, as a preview does.
+func (p *Plan) ChangeSummary() map[string]int {
+	out := map[string]int{p.StackOp: 1}
+	for _, s := range p.Steps {
+		out[s.Op]++
+	}
+	return out
+}

@@ -1,0 +1,249 @@
+package plan_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aiprod/aiprod-pubsub/plan"
+	"github.com/aiprod/aiprod-pubsub/render"
+	"github.com/aiprod/aiprod-pubsub/stacks"
+)
+
+const project = "aiprod-pubsub"
+
+// raw is a dev-like config (the stack creates its service account) with n pipelines.
+func raw(n int) stacks.Raw {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("p%03d", i)
+	}
+	b, err := json.Marshal(names)
+	if err != nil {
+		panic(err)
+	}
+	return stacks.Raw{Values: map[string]string{
+		"gcp:project":                          "aiprod-dev-000000",
+		"aiprod-pubsub:createServiceAccount":   "true",
+		"aiprod-pubsub:pipelines":              string(b),
+		"aiprod-pubsub:projectNumber":          "123456789012",
+		"aiprod-pubsub:jobsAckDeadlineSeconds": "300",
+	}}
+}
+
+// build runs the program with n pipelines and plans it.
+func build(tb testing.TB, n int) *plan.Plan {
+	tb.Helper()
+	r := raw(n)
+	res, err := render.Program(project, "dev", r)
+	require.NoError(tb, err)
+	p, err := plan.FromResult(res, r.Values, r.Secret)
+	require.NoError(tb, err)
+	return p
+}
+
+// TestGrowsLinearly checks that each pipeline adds the same number of resources and that the
+// deploy critical path does not grow with the number of pipelines.
+func TestGrowsLinearly(t *testing.T) {
+	t.Parallel()
+	counts := map[int]int{}
+	for _, n := range []int{1, 2, 5, 10} {
+		p := build(t, n)
+		counts[n] = len(p.Steps)
+		assert.Len(t, p.CriticalPath, 3, "%d pipelines: critical path %v", n, p.CriticalPath)
+		assert.False(t, p.Mandatory(), "%d pipelines: %v", n, p.Violations)
+	}
+	perPipeline := counts[2] - counts[1]
+	fixed := counts[1] - perPipeline
+	assert.Equal(t, 14, perPipeline, "resources per pipeline: component, 3 topics, 3 subscriptions, 7 members")
+	for n, c := range counts {
+		assert.Equal(t, fixed+perPipeline*n, c, "%d pipelines", n)
+	}
+}
+
+func step(urn string, deps ...string) plan.Step {
+	return plan.Step{Op: plan.OpCreate, Resource: render.Resource{URN: urn, Dependencies: deps}}
+}
+
+func TestCriticalPath(t *testing.T) {
+	t.Parallel()
+	same := step("x")
+	same.Op = "same"
+	tests := []struct {
+		name  string
+		steps []plan.Step
+		want  []string
+	}{
+		{name: "nothing", steps: nil, want: nil},
+		{name: "one", steps: []plan.Step{step("a")}, want: []string{"a"}},
+		{name: "chain", steps: []plan.Step{step("c", "b"), step("b", "a"), step("a")}, want: []string{"a", "b", "c"}},
+		{name: "diamond ties go to the first URN", steps: []plan.Step{
+			step("t1"), step("t2"), step("s", "t2", "t1"), step("m", "s"),
+		}, want: []string{"t1", "s", "m"}},
+		{name: "longest wins", steps: []plan.Step{
+			step("a"), step("b", "a"), step("c", "b"), step("z"), step("y", "z"),
+		}, want: []string{"a", "b", "c"}},
+		{name: "existing resources are not waited for", steps: []plan.Step{
+			same, step("b", "x"), step("c", "b"),
+		}, want: []string{"b", "c"}},
+		{name: "dependencies outside the plan", steps: []plan.Step{step("a", "elsewhere")}, want: []string{"a"}},
+		{name: "a cycle terminates", steps: []plan.Step{step("a", "b"), step("b", "a")}, want: []string{"b", "a"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tc.want, plan.CriticalPath(tc.steps))
+		})
+	}
+}
+
+// TestFromPreview reads a document shaped like a real `pulumi preview --json`.
+func TestFromPreview(t *testing.T) {
+	t.Parallel()
+	const stack = "urn:pulumi:prod::aiprod-pubsub::pulumi:pulumi:Stack::aiprod-pubsub-prod"
+	const topic = "urn:pulumi:prod::aiprod-pubsub::gcp:pubsub/topic:Topic::t"
+	const sub = "urn:pulumi:prod::aiprod-pubsub::gcp:pubsub/subscription:Subscription::s"
+	doc := fmt.Sprintf(`{
+	  "steps": [
+	    {"op": "same", "urn": %[1]q, "newState": {"type": "pulumi:pulumi:Stack", "urn": %[1]q,
+	      "outputs": {"topic": "projects/p/topics/t"}}},
+	    {"op": "create", "urn": "urn:pulumi:prod::aiprod-pubsub::pulumi:providers:gcp::default",
+	      "newState": {"type": "pulumi:providers:gcp", "urn": "urn:pulumi:prod::aiprod-pubsub::pulumi:providers:gcp::default", "custom": true}},
+	    {"op": "create", "urn": %[2]q, "newState": {"type": "gcp:pubsub/topic:Topic", "urn": %[2]q, "custom": true,
+	      "parent": %[1]q, "protect": true, "inputs": {"name": "t", "project": "p"}}},
+	    {"op": "create", "urn": %[3]q, "newState": {"type": "gcp:pubsub/subscription:Subscription", "urn": %[3]q,
+	      "custom": true, "parent": %[1]q, "dependencies": [%[2]q],
+	      "inputs": {"name": "s", "project": "p", "topic": "04da6b54-80e4-46f7-96ec-b56ff0331ba9", "ackDeadlineSeconds": 300}}},
+	    {"op": "delete", "urn": "urn:pulumi:prod::aiprod-pubsub::gcp:pubsub/topic:Topic::old",
+	      "oldState": {"type": "gcp:pubsub/topic:Topic"}}
+	  ]
+	}`, stack, topic, sub)
+	p, err := plan.FromPreview([]byte(doc))
+	require.NoError(t, err)
+	assert.Equal(t, "aiprod-pubsub", p.Project)
+	assert.Equal(t, "prod", p.Stack)
+	assert.Equal(t, "same", p.StackOp)
+	assert.Equal(t, map[string]any{"topic": "projects/p/topics/t"}, p.Outputs)
+	require.Len(t, p.Steps, 2, "the provider, the stack and the deleted topic are not planned resources")
+	s, tp := p.Steps[0].Resource, p.Steps[1].Resource
+	require.Equal(t, sub, s.URN)
+	assert.True(t, s.Inputs["topic"].IsComputed(), "the unknown sentinel becomes a computed value")
+	assert.Equal(t, resource.NewProperty(300.0), s.Inputs["ackDeadlineSeconds"])
+	assert.True(t, tp.Protect, "protect is kept")
+	assert.Equal(t, stack, tp.Parent, "parent is kept")
+	assert.Equal(t, []string{topic, sub}, p.CriticalPath)
+	assert.Equal(t, map[string]int{"same": 1, "create": 2}, p.ChangeSummary())
+
+	// The unknown is written back as the sentinel.
+	var out map[string]any
+	b, err := json.Marshal(p.Document())
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &out))
+	inputs := out["steps"].([]any)[1].(map[string]any)["newState"].(map[string]any)["inputs"].(map[string]any)
+	assert.Equal(t, plan.Unknown, inputs["topic"])
+}
+
+func TestFromPreviewRejects(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, doc, want string }{
+		{"not JSON", "steps:", "reading a preview document"},
+		{"no steps", `{"steps": []}`, "no steps"},
+		{"bad URN", `{"steps": [{"op": "create", "urn": "nope", "newState": {"urn": "nope"}}]}`, "step 0"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := plan.FromPreview([]byte(tc.doc))
+			assert.ErrorContains(t, err, tc.want)
+		})
+	}
+}
+
+// TestImportNeedsKnownInputs: a member whose principal is known only after deployment cannot
+// be imported, and the error names the resource.
+func TestImportNeedsKnownInputs(t *testing.T) {
+	t.Parallel()
+	p := build(t, 1)
+	for i, s := range p.Steps {
+		if s.Resource.Type == plan.TopicMemberType {
+			in := s.Resource.Inputs.Copy()
+			in["member"] = resource.MakeComputed(resource.NewProperty(""))
+			p.Steps[i].Resource.Inputs = in
+			_, err := p.Import()
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), s.Resource.URN)
+			assert.Contains(t, err.Error(), "member is not known before deployment")
+			return
+		}
+	}
+	t.Fatal("no topic member planned")
+}
+
+// BenchmarkPlan times the whole offline plan: the program under mocks, the policy pack and
+// the JSON document, for 1 and 100 pipelines.
+func BenchmarkPlan(b *testing.B) {
+	for _, n := range []int{1, 100} {
+		r := raw(n)
+		b.Run(fmt.Sprintf("pipelines=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				res, err := render.Program(project, "dev", r)
+				if err != nil {
+					b.Fatal(err)
+				}
+				p, err := plan.FromResult(res, r.Values, r.Secret)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := p.WriteJSON(io.Discard); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(n), "pipelines")
+		})
+	}
+}
+
+// BenchmarkPlanStages times each stage of the plan on its own, to show which one grows
+// faster than the number of pipelines: the program under mocks, the plan with the policy
+// pack, and the four formats and the import file.
+func BenchmarkPlanStages(b *testing.B) {
+	for _, n := range []int{1, 100} {
+		r := raw(n)
+		res, err := render.Program(project, "dev", r)
+		require.NoError(b, err)
+		p, err := plan.FromResult(res, r.Values, r.Secret)
+		require.NoError(b, err)
+		b.Run(fmt.Sprintf("program/pipelines=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := render.Program(project, "dev", r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("policy/pipelines=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := plan.FromResult(res, r.Values, r.Secret); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("output/pipelines=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, write := range []func(io.Writer) error{p.WriteText, p.WriteJSON, p.WriteMarkdown, p.WriteMermaid, p.WriteImport} {
+					if err := write(io.Discard); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}
