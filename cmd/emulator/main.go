@@ -1,0 +1,170 @@
+// Command emulator serves a stack's Pub/Sub topology from an in-memory Pub/Sub server on
+// loopback, for the API and the workers to develop against without a cloud project, or
+// rehearses the pipeline's behaviour against it.
+//
+//	go run ./cmd/emulator --stack dev [--listen 127.0.0.1:8085]
+//	go run ./cmd/emulator --stack dev --rehearse
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/aiprod/aiprod-pubsub/emulator"
+	"github.com/aiprod/aiprod-pubsub/render"
+	"github.com/aiprod/aiprod-pubsub/stacks"
+)
+
+func main() {
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, stop))
+}
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitFailed = 1 // the server could not start, or a rehearsal scenario failed
+	exitUsage  = 2 // bad flags, a refused --listen, or a bad stack config
+)
+
+// run is the command; it serves until stop delivers a value.
+func run(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) int {
+	fs := flag.NewFlagSet("emulator", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	stack := fs.String("stack", "", "stack whose topology to serve (required), e.g. dev")
+	listen := fs.String("listen", emulator.DefaultListen, "loopback address to serve on (127.0.0.0/8, ::1 or localhost); port 0 picks a free port")
+	rehearse := fs.Bool("rehearse", false, "run the behaviour scenarios against the emulator and exit: 0 if all pass")
+	configFile := fs.String("config", "", "stack config file to use instead of Pulumi.<stack>.yaml")
+	dir := fs.String("dir", ".", "directory holding Pulumi.yaml")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "emulator: unexpected arguments %q\n", fs.Args())
+		return exitUsage
+	}
+	if *stack == "" {
+		fmt.Fprintln(stderr, "emulator: --stack is required, e.g. --stack dev")
+		return exitUsage
+	}
+	// Refuse a non-loopback address before doing any work.
+	if err := emulator.CheckListen(*listen); err != nil {
+		fmt.Fprintf(stderr, "emulator: %v\n", err)
+		return exitUsage
+	}
+
+	files, err := render.LoadStack(*dir, *stack, *configFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "emulator: %v\n", err)
+		return exitUsage
+	}
+	res, err := render.Program(files.Project, *stack, files.Config)
+	if err != nil {
+		var cfgErr *stacks.Error
+		if errors.As(err, &cfgErr) {
+			fmt.Fprintln(stderr, cfgErr.Error())
+			return exitUsage
+		}
+		fmt.Fprintf(stderr, "emulator: rendering stack %q: %v\n", *stack, err)
+		return exitFailed
+	}
+	topo, err := emulator.FromResult(res, files.Config.Values[stacks.ProjectKey])
+	if err != nil {
+		fmt.Fprintf(stderr, "emulator: %v\n", err)
+		return exitFailed
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	srv, err := emulator.Start(ctx, topo, *listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "emulator: %v\n", err)
+		var le *emulator.ListenError
+		if errors.As(err, &le) {
+			return exitUsage
+		}
+		return exitFailed
+	}
+	defer srv.Close()
+
+	fmt.Fprintf(stdout, "Pub/Sub emulator for stack %s (project %s) on %s\n", *stack, topo.Project, srv.Addr)
+	describe(stdout, topo)
+
+	if *rehearse {
+		go func() {
+			select {
+			case <-stop:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		fmt.Fprintln(stdout, "\nRehearsal:")
+		outcomes, err := emulator.Rehearse(ctx, srv, stdout)
+		if err != nil {
+			fmt.Fprintf(stderr, "emulator: %v\n", err)
+			return exitFailed
+		}
+		if ctx.Err() != nil {
+			fmt.Fprintln(stderr, "emulator: rehearsal interrupted")
+			return exitFailed
+		}
+		failed := 0
+		for _, o := range outcomes {
+			if !o.Passed() {
+				failed++
+			}
+		}
+		if failed > 0 {
+			fmt.Fprintf(stdout, "%d of %d scenarios failed\n", failed, len(outcomes))
+			return exitFailed
+		}
+		fmt.Fprintf(stdout, "all %d scenarios passed\n", len(outcomes))
+		return exitOK
+	}
+
+	fmt.Fprintln(stdout, "\nPoint the client libraries at it (in another shell):")
+	fmt.Fprintf(stdout, "export PUBSUB_EMULATOR_HOST=%s\n", srv.Addr)
+	fmt.Fprintf(stdout, "export PUBSUB_PROJECT_ID=%s\n", topo.Project)
+	fmt.Fprintln(stdout, "\nServing until interrupted (Ctrl-C); messages live in memory only.")
+	<-stop
+	fmt.Fprintln(stdout, "stopped")
+	return exitOK
+}
+
+// describe lists what the emulator created, what it skipped and where it differs.
+func describe(w io.Writer, t *emulator.Topology) {
+	for _, topic := range t.Topics {
+		fmt.Fprintf(w, "  topic         %s\n", topic.Name)
+	}
+	for _, s := range t.Subscriptions {
+		var opts []string
+		opts = append(opts, fmt.Sprintf("ack deadline %ds", s.AckDeadlineSeconds))
+		if s.EnableMessageOrdering {
+			opts = append(opts, "ordered")
+		}
+		if dl := s.DeadLetterPolicy; dl != nil {
+			opts = append(opts, fmt.Sprintf("dead-letters to %s after %d deliveries", dl.DeadLetterTopic, dl.MaxDeliveryAttempts))
+		}
+		if s.MessageRetentionDuration != nil {
+			opts = append(opts, fmt.Sprintf("retention %.0fs", s.MessageRetentionDuration.AsDuration().Seconds()))
+		}
+		if s.Filter != "" {
+			opts = append(opts, fmt.Sprintf("filter %q", s.Filter))
+		}
+		fmt.Fprintf(w, "  subscription  %s <- %s (%s)\n", s.Name, s.Topic, strings.Join(opts, ", "))
+	}
+	for _, s := range t.Skipped {
+		fmt.Fprintf(w, "  skipped       %s\n", s)
+	}
+	for _, n := range t.Notes {
+		fmt.Fprintf(w, "  note          %s\n", n)
+	}
+}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// stopped is a stop channel that has already fired: the server starts, reports and stops.
+func stopped() <-chan os.Signal {
+	c := make(chan os.Signal, 1)
+	c <- os.Interrupt
+	return c
+}
+
+// never is a stop channel that never fires.
+func never() <-chan os.Signal { return make(chan os.Signal) }
+
+func runCmd(stop <-chan os.Signal, args ...string) (code int, stdout, stderr string) {
+	var out, errOut strings.Builder
+	code = run(append([]string{"--dir", "../.."}, args...), &out, &errOut, stop)
+	return code, out.String(), errOut.String()
+}
+
+func TestRun(t *testing.T) {
+	t.Parallel()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	// Not defer: the parallel subtests run after this function returns.
+	t.Cleanup(func() { busy.Close() })
+	badConfig := filepath.Join(t.TempDir(), "Pulumi.dev.yaml")
+	require.NoError(t, os.WriteFile(badConfig, []byte("config:\n  gcp:project: aiprod-dev-000000\n  aiprod-pubsub:maxDeliveryAttempts: 3\n"), 0o600))
+
+	tests := []struct {
+		name string
+		// interrupt makes the stop channel fire at once; otherwise it never fires.
+		interrupt bool
+		args      []string
+		code      int
+		// stdout and stderr list fragments each stream must contain; nil means the stream is empty.
+		stdout, stderr []string
+	}{
+		{name: "rehearse dev", args: []string{"--stack", "dev", "--rehearse", "--listen", "127.0.0.1:0"}, code: 0,
+			stdout: []string{"PASS  per-user ordering", "PASS  dead-lettering", "PASS  results flow", "PASS  redelivery", "all 4 scenarios passed"}},
+		{name: "rehearse prod", args: []string{"--stack", "prod", "--rehearse", "--listen", "127.0.0.1:0"}, code: 0,
+			stdout: []string{"project aiprod-prod-000000", "all 4 scenarios passed"}},
+		{name: "interrupted rehearsal", interrupt: true, args: []string{"--stack", "dev", "--rehearse", "--listen", "127.0.0.1:0"}, code: 1,
+			stdout: []string{"Rehearsal:"}, stderr: []string{"rehearsal interrupted"}},
+		{name: "serve dev", interrupt: true, args: []string{"--stack", "dev", "--listen", "127.0.0.1:0"}, code: 0,
+			stdout: []string{
+				"topic         projects/aiprod-dev-000000/topics/aiprod-pipeline-jobs\n",
+				"subscription  projects/aiprod-dev-000000/subscriptions/aiprod-pipeline-jobs-sub <- projects/aiprod-dev-000000/topics/aiprod-pipeline-jobs (ack deadline 300s, ordered, dead-letters to projects/aiprod-dev-000000/topics/aiprod-pipeline-dlq after 5 deliveries, retention 604800s)",
+				"skipped       gcp:serviceaccount/account:Account aiprod-sa: ",
+				"skipped       gcp:pubsub/topicIAMMember:TopicIAMMember aiprod-pipeline-dlq-publisher-agent: ",
+				"export PUBSUB_EMULATOR_HOST=127.0.0.1:",
+				"export PUBSUB_PROJECT_ID=aiprod-dev-000000\n",
+				"stopped",
+			}},
+		{name: "all interfaces", args: []string{"--stack", "dev", "--listen", "0.0.0.0:8085"}, code: 2,
+			stderr: []string{`"0.0.0.0:8085"`, "only loopback addresses"}},
+		{name: "private address", args: []string{"--stack", "dev", "--listen", "10.0.0.1:1"}, code: 2,
+			stderr: []string{`"10.0.0.1:1"`, "only loopback addresses"}},
+		{name: "no port", args: []string{"--stack", "dev", "--listen", "localhost"}, code: 2,
+			stderr: []string{"want host:port"}},
+		{name: "address in use", interrupt: true, args: []string{"--stack", "dev", "--listen", busy.Addr().String()}, code: 1,
+			stderr: []string{busy.Addr().String(), "the address is in use"}},
+		{name: "bad config file", args: []string{"--stack", "dev", "--config", badConfig, "--rehearse"}, code: 2,
+			stderr: []string{"aiprod-pubsub:maxDeliveryAttempts is 3", "between 5 and 100"}},
+		{name: "unknown stack", args: []string{"--stack", "staging"}, code: 2,
+			stderr: []string{`stack "staging" has no config file`}},
+		{name: "no stack", args: []string{}, code: 2, stderr: []string{"--stack is required"}},
+		{name: "unknown flag", args: []string{"--stack", "dev", "--port", "1"}, code: 2, stderr: []string{"-port"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			stop := never()
+			if tc.interrupt {
+				stop = stopped()
+			}
+			code, stdout, stderr := runCmd(stop, tc.args...)
+			assert.Equal(t, tc.code, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+			check := func(stream, got string, want []string) {
+				if want == nil {
+					assert.Empty(t, got, stream)
+					return
+				}
+				for _, w := range want {
+					assert.Contains(t, got, w, stream)
+				}
+			}
+			check("stdout", stdout, tc.stdout)
+			if tc.code == 0 {
+				check("stderr", stderr, nil)
+			} else {
+				check("stderr", stderr, tc.stderr)
+			}
+		})
+	}
+}

@@ -1,0 +1,270 @@
+package emulator
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aiprod/aiprod-pubsub/render"
+	"github.com/aiprod/aiprod-pubsub/stacks"
+)
+
+// renderStack renders a stack of the repository's own files, with edit applied to its config,
+// and returns the result and the stack's project.
+func renderStack(t *testing.T, stack string, edit func(map[string]string)) (*render.Result, string) {
+	t.Helper()
+	files, err := render.LoadStack("..", stack, "")
+	require.NoError(t, err)
+	if edit != nil {
+		edit(files.Config.Values)
+	}
+	res, err := render.Program(files.Project, stack, files.Config)
+	require.NoError(t, err)
+	return res, files.Config.Values[stacks.ProjectKey]
+}
+
+// topology renders a stack and builds its topology, after break edits the rendered resources.
+func topology(t *testing.T, stack string, edit func(map[string]string), breakIt func(*render.Result)) *Topology {
+	t.Helper()
+	res, project := renderStack(t, stack, edit)
+	if breakIt != nil {
+		breakIt(res)
+	}
+	topo, err := FromResult(res, project)
+	require.NoError(t, err)
+	return topo
+}
+
+func TestFromResult(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		stack, project string
+		skipped        []string
+	}{
+		{"dev", "aiprod-dev-000000", []string{
+			"gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember aiprod-pipeline-jobs-sub-subscriber-agent",
+			"gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember aiprod-pipeline-jobs-sub-subscriber-app",
+			"gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember aiprod-pipeline-results-sub-subscriber-agent",
+			"gcp:pubsub/topicIAMMember:TopicIAMMember aiprod-pipeline-dlq-publisher-agent",
+			"gcp:pubsub/topicIAMMember:TopicIAMMember aiprod-pipeline-dlq-publisher-app",
+			"gcp:pubsub/topicIAMMember:TopicIAMMember aiprod-pipeline-jobs-publisher-app",
+			"gcp:pubsub/topicIAMMember:TopicIAMMember aiprod-pipeline-results-publisher-app",
+			"gcp:serviceaccount/account:Account aiprod-sa",
+		}},
+		// prod references an existing account: nothing to skip for it.
+		{"prod", "aiprod-prod-000000", []string{
+			"gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember aiprod-pipeline-jobs-sub-subscriber-agent",
+			"gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember aiprod-pipeline-jobs-sub-subscriber-app",
+			"gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember aiprod-pipeline-results-sub-subscriber-agent",
+			"gcp:pubsub/topicIAMMember:TopicIAMMember aiprod-pipeline-dlq-publisher-agent",
+			"gcp:pubsub/topicIAMMember:TopicIAMMember aiprod-pipeline-dlq-publisher-app",
+			"gcp:pubsub/topicIAMMember:TopicIAMMember aiprod-pipeline-jobs-publisher-app",
+			"gcp:pubsub/topicIAMMember:TopicIAMMember aiprod-pipeline-results-publisher-app",
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.stack, func(t *testing.T) {
+			t.Parallel()
+			topo := topology(t, tc.stack, nil, nil)
+			assert.Equal(t, tc.project, topo.Project)
+			full := func(kind, name string) string { return "projects/" + tc.project + "/" + kind + "/" + name }
+
+			var topics []string
+			for _, tp := range topo.Topics {
+				topics = append(topics, tp.Name)
+				assert.Equal(t, map[string]string{"app": "aiprod", "component": "pipeline", "env": tc.stack, "managed-by": "pulumi"}, tp.Labels, tp.Name)
+			}
+			assert.ElementsMatch(t, []string{full("topics", "aiprod-pipeline-jobs"), full("topics", "aiprod-pipeline-results"), full("topics", "aiprod-pipeline-dlq")}, topics)
+
+			require.Len(t, topo.Pipelines, 1)
+			p := topo.Pipelines[0]
+			assert.Equal(t, "pipeline", p.Name)
+			for _, q := range Queues {
+				assert.Equal(t, full("topics", "aiprod-pipeline-"+q), p.Topics[q], q)
+				assert.Equal(t, full("subscriptions", "aiprod-pipeline-"+q+"-sub"), p.Subscriptions[q], q)
+			}
+
+			jobs := topo.Subscription(p.Subscriptions["jobs"])
+			require.NotNil(t, jobs)
+			assert.Equal(t, full("topics", "aiprod-pipeline-jobs"), jobs.Topic)
+			assert.EqualValues(t, 300, jobs.AckDeadlineSeconds)
+			assert.True(t, jobs.EnableMessageOrdering)
+			require.NotNil(t, jobs.DeadLetterPolicy)
+			assert.Equal(t, full("topics", "aiprod-pipeline-dlq"), jobs.DeadLetterPolicy.DeadLetterTopic)
+			assert.EqualValues(t, 5, jobs.DeadLetterPolicy.MaxDeliveryAttempts)
+			assert.Equal(t, 7*24*time.Hour, jobs.MessageRetentionDuration.AsDuration())
+			assert.Equal(t, 10*time.Second, jobs.RetryPolicy.MinimumBackoff.AsDuration())
+			assert.Equal(t, 600*time.Second, jobs.RetryPolicy.MaximumBackoff.AsDuration())
+			require.NotNil(t, jobs.ExpirationPolicy)
+			assert.Nil(t, jobs.ExpirationPolicy.Ttl, "never expires")
+			assert.Equal(t, "pulumi", jobs.Labels["managed-by"])
+
+			dlq := topo.Subscription(p.Subscriptions["dlq"])
+			require.NotNil(t, dlq)
+			assert.Nil(t, dlq.DeadLetterPolicy)
+			assert.False(t, dlq.EnableMessageOrdering)
+			assert.EqualValues(t, 60, dlq.AckDeadlineSeconds)
+
+			var skipped []string
+			for _, s := range topo.Skipped {
+				skipped = append(skipped, s.Type+" "+s.Name)
+				assert.NotEmpty(t, s.Reason, s.Name)
+			}
+			assert.Equal(t, tc.skipped, skipped)
+			assert.Empty(t, topo.Notes)
+		})
+	}
+}
+
+// TestRetentionBeyondPstest: GCP keeps a subscription's messages up to 31 days, pstest up to 7;
+// the emulator keeps 7 and says so rather than refusing the stack.
+func TestRetentionBeyondPstest(t *testing.T) {
+	t.Parallel()
+	topo := topology(t, "dev", func(v map[string]string) { v["aiprod-pubsub:messageRetentionSeconds"] = "2678400" }, nil)
+	jobs := topo.Subscription(topo.Pipelines[0].Subscriptions["jobs"])
+	assert.Equal(t, 7*24*time.Hour, jobs.MessageRetentionDuration.AsDuration())
+	require.Len(t, topo.Notes, 2, "jobs and results")
+	assert.Contains(t, topo.Notes[0], "2678400s")
+	srv, err := Start(context.Background(), topo, "127.0.0.1:0")
+	require.NoError(t, err)
+	require.NoError(t, srv.Close())
+}
+
+// withoutInput deletes an input of the rendered subscription whose name ends with suffix.
+func withoutInput(suffix, key string) func(*render.Result) {
+	return func(res *render.Result) {
+		for _, r := range res.Resources {
+			if r.Type == subscriptionType && strings.HasSuffix(r.Name, suffix) {
+				delete(r.Inputs, resource.PropertyKey(key))
+			}
+		}
+	}
+}
+
+func TestRehearse(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, stack string
+		breakIt     func(*render.Result)
+		// failing lists the scenarios that must fail, with a fragment of their error.
+		failing map[string]string
+	}{
+		{name: "dev", stack: "dev"},
+		{name: "prod", stack: "prod"},
+		{name: "jobs without dead-letter policy", stack: "dev", breakIt: withoutInput("-jobs-sub", "deadLetterPolicy"),
+			failing: map[string]string{"dead-lettering": "delivered 6 times"}},
+		{name: "jobs without ordering", stack: "dev", breakIt: withoutInput("-jobs-sub", "enableMessageOrdering"),
+			failing: map[string]string{"per-user ordering": "published as"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			topo := topology(t, tc.stack, nil, tc.breakIt)
+			srv, err := Start(context.Background(), topo, "127.0.0.1:0")
+			require.NoError(t, err)
+			defer srv.Close()
+			var out strings.Builder
+			outcomes, err := Rehearse(context.Background(), srv, &out)
+			require.NoError(t, err)
+			require.Len(t, outcomes, len(Scenarios), out.String())
+			for _, o := range outcomes {
+				fragment, mustFail := tc.failing[o.Scenario]
+				if !mustFail {
+					assert.True(t, o.Passed(), "%s: %v", o.Scenario, o.Err)
+					continue
+				}
+				if assert.False(t, o.Passed(), "%s passed on a broken topology", o.Scenario) {
+					assert.Contains(t, o.Err.Error(), fragment)
+				}
+				assert.Less(t, o.Duration, 10*time.Second, "%s must fail fast", o.Scenario)
+			}
+			assert.Contains(t, out.String(), "PASS  results flow")
+		})
+	}
+}
+
+func TestCheckListen(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		addr string
+		ok   bool
+	}{
+		{"127.0.0.1:8085", true},
+		{"127.1.2.3:0", true},
+		{"[::1]:8085", true},
+		{"localhost:8085", true},
+		{"LOCALHOST:1", true},
+		{"0.0.0.0:8085", false},
+		{"10.0.0.1:1", false},
+		{"[::]:8085", false},
+		{":8085", false},
+		{"example.com:8085", false},
+		{"127.0.0.1", false},
+		{"127.0.0.1:http", false},
+		{"127.0.0.1:70000", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.addr, func(t *testing.T) {
+			t.Parallel()
+			err := CheckListen(tc.addr)
+			if tc.ok {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.addr)
+		})
+	}
+}
+
+func TestStartRefuses(t *testing.T) {
+	t.Parallel()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer busy.Close()
+	topo := topology(t, "dev", nil, nil)
+	tests := []struct {
+		name, addr, want string
+	}{
+		{"address in use", busy.Addr().String(), "the address is in use"},
+		{"not loopback", "0.0.0.0:0", "only loopback addresses"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, err := Start(context.Background(), topo, tc.addr)
+			if srv != nil {
+				srv.Close()
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+// TestServeToClient: what a developer's client sees is the declared topology.
+func TestServeToClient(t *testing.T) {
+	t.Parallel()
+	topo := topology(t, "dev", nil, nil)
+	srv, err := Start(context.Background(), topo, "127.0.0.1:0")
+	require.NoError(t, err)
+	defer srv.Close()
+	ctx := context.Background()
+	c, err := srv.Client(ctx)
+	require.NoError(t, err)
+	defer c.Close()
+	for _, want := range topo.Subscriptions {
+		got, err := c.SubscriptionAdminClient.GetSubscription(ctx, &pubsubpb.GetSubscriptionRequest{Subscription: want.Name})
+		require.NoError(t, err, want.Name)
+		assert.Equal(t, want.Topic, got.Topic, want.Name)
+		assert.Equal(t, want.EnableMessageOrdering, got.EnableMessageOrdering, want.Name)
+		assert.Equal(t, want.GetDeadLetterPolicy().GetMaxDeliveryAttempts(), got.GetDeadLetterPolicy().GetMaxDeliveryAttempts(), want.Name)
+		assert.Equal(t, want.Labels, got.Labels, want.Name)
+	}
+}

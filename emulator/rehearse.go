@@ -1,0 +1,451 @@
+package emulator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"cloud.google.com/go/pubsub/v2"
+	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
+)
+
+// ScenarioTimeout bounds each scenario: a behaviour that never happens fails instead of hanging.
+const ScenarioTimeout = 30 * time.Second
+
+// defaultMaxDeliveryAttempts is what the dead-letter scenario expects when the rendered jobs
+// subscription has no dead-letter policy to read it from (GCP's own default).
+const defaultMaxDeliveryAttempts = 5
+
+// Scenario is one behaviour the pipeline relies on, checked against a running server.
+type Scenario struct {
+	Name string
+	run  func(ctx context.Context, r *rehearsal, p Pipeline) (string, error)
+}
+
+// Scenarios are the rehearsal's scenarios, in the order they run. Redelivery runs last because
+// it moves the server's clock.
+var Scenarios = []Scenario{
+	{"per-user ordering", ordering},
+	{"dead-lettering", deadLettering},
+	{"results flow", resultsFlow},
+	{"redelivery after the ack deadline", redelivery},
+}
+
+// Outcome is how one scenario went for one pipeline.
+type Outcome struct {
+	Scenario, Pipeline string
+	// Detail says what was observed when the scenario passed.
+	Detail   string
+	Err      error
+	Duration time.Duration
+}
+
+// Passed reports whether the scenario passed.
+func (o Outcome) Passed() bool { return o.Err == nil }
+
+func (o Outcome) String() string {
+	verdict, detail := "PASS", o.Detail
+	if o.Err != nil {
+		verdict, detail = "FAIL", o.Err.Error()
+	}
+	return fmt.Sprintf("%s  %-34s %-10s %6.2fs  %s", verdict, o.Scenario, o.Pipeline, o.Duration.Seconds(), detail)
+}
+
+type rehearsal struct {
+	srv    *Server
+	client *pubsub.Client
+	// run tells this rehearsal's messages apart from anything else on the server.
+	run string
+}
+
+// Rehearse runs every scenario for every pipeline of the server's topology with the official
+// client library, writes one line per outcome to w as it goes, and returns the outcomes.
+func Rehearse(ctx context.Context, srv *Server, w io.Writer) ([]Outcome, error) {
+	client, err := srv.Client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer client.Close()
+	if len(srv.Topology.Pipelines) == 0 {
+		return nil, errors.New("the stack declares no aiprod:messaging:Pipeline to rehearse")
+	}
+	r := &rehearsal{srv: srv, client: client, run: strconv.FormatInt(time.Now().UnixNano(), 36)}
+	var outcomes []Outcome
+	for _, sc := range Scenarios {
+		for _, p := range srv.Topology.Pipelines {
+			sctx, cancel := context.WithTimeout(ctx, ScenarioTimeout)
+			start := time.Now()
+			detail, err := sc.run(sctx, r, p)
+			if err == nil && sctx.Err() != nil {
+				err = fmt.Errorf("timed out after %s", ScenarioTimeout)
+			}
+			cancel()
+			o := Outcome{Scenario: sc.Name, Pipeline: p.Name, Detail: detail, Err: err, Duration: time.Since(start)}
+			outcomes = append(outcomes, o)
+			fmt.Fprintln(w, o)
+		}
+	}
+	return outcomes, nil
+}
+
+// queues returns the full ids of a pipeline's topic and subscription for queue q.
+func queues(p Pipeline, q string) (topic, sub string, err error) {
+	topic, sub = p.Topics[q], p.Subscriptions[q]
+	if topic == "" || sub == "" {
+		return "", "", fmt.Errorf("pipeline %q has no %s topic and subscription (topic %q, subscription %q)", p.Name, q, topic, sub)
+	}
+	return topic, sub, nil
+}
+
+// publish publishes msgs to topic, with ordering when any has an ordering key, and waits for
+// the server to accept them all.
+func (r *rehearsal) publish(ctx context.Context, topic string, msgs ...*pubsub.Message) ([]string, error) {
+	pub := r.client.Publisher(topic)
+	defer pub.Stop()
+	pub.EnableMessageOrdering = slices.ContainsFunc(msgs, func(m *pubsub.Message) bool { return m.OrderingKey != "" })
+	var results []*pubsub.PublishResult
+	for _, m := range msgs {
+		results = append(results, pub.Publish(ctx, m))
+	}
+	var ids []string
+	for _, res := range results {
+		id, err := res.Get(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("publishing to %s: %w", topic, err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// receive receives from sub until handle returns true or ctx ends; handle is called from
+// several goroutines.
+func (r *rehearsal) receive(ctx context.Context, sub string, handle func(*pubsub.Message) bool) error {
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	err := r.client.Subscriber(sub).Receive(rctx, func(_ context.Context, m *pubsub.Message) {
+		if handle(m) {
+			cancel()
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("receiving from %s: %w", sub, err)
+	}
+	return ctx.Err()
+}
+
+func (r *rehearsal) job(scenario string, i int, user string) JobMessage {
+	return JobMessage{
+		JobID:    fmt.Sprintf("rehearsal-%s-%s-%s-%d", r.run, scenario, user, i),
+		UserID:   user,
+		Content:  fmt.Sprintf("job %d of %s", i, user),
+		Preset:   "default",
+		Metadata: map[string]any{"rehearsal": scenario, "seq": float64(i)},
+	}
+}
+
+// jobMessage is the Pub/Sub message the API publishes for j: JSON data, the user as ordering key.
+func jobMessage(j JobMessage) (*pubsub.Message, error) {
+	data, err := json.Marshal(j)
+	if err != nil {
+		return nil, err
+	}
+	return &pubsub.Message{
+		Data:        data,
+		OrderingKey: j.UserID,
+		Attributes:  map[string]string{"job_id": j.JobID, "user_id": j.UserID, "preset": j.Preset},
+	}, nil
+}
+
+// ordering publishes several jobs per user, interleaved, and checks that each user's jobs
+// arrive on the jobs subscription in publish order.
+func ordering(ctx context.Context, r *rehearsal, p Pipeline) (string, error) {
+	topic, sub, err := queues(p, "jobs")
+	if err != nil {
+		return "", err
+	}
+	const users, perUser = 3, 5
+	want := map[string][]string{}
+	var msgs []*pubsub.Message
+	for i := range perUser {
+		for u := range users {
+			user := fmt.Sprintf("user-%d", u)
+			j := r.job("order", i, user)
+			m, err := jobMessage(j)
+			if err != nil {
+				return "", err
+			}
+			msgs = append(msgs, m)
+			want[user] = append(want[user], j.JobID)
+		}
+	}
+	if _, err := r.publish(ctx, topic, msgs...); err != nil {
+		return "", err
+	}
+	var mu sync.Mutex
+	got := map[string][]string{}
+	total := 0
+	err = r.receive(ctx, sub, func(m *pubsub.Message) bool {
+		var j JobMessage
+		if json.Unmarshal(m.Data, &j) != nil || !slices.Contains(want[j.UserID], j.JobID) {
+			m.Ack() // not this scenario's
+			return false
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		got[j.UserID] = append(got[j.UserID], j.JobID)
+		total++
+		m.Ack()
+		return total >= users*perUser
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	for _, user := range slices.Sorted(maps.Keys(want)) {
+		if !slices.Equal(got[user], want[user]) {
+			return "", fmt.Errorf("%s's jobs arrived as %v; published as %v", user, got[user], want[user])
+		}
+	}
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%d jobs of %d users, interleaved, arrived in publish order per user", total, users), nil
+}
+
+// deadLettering nacks a job on every delivery and checks that it reaches the dlq subscription
+// after exactly maxDeliveryAttempts deliveries, with its data and attributes intact.
+func deadLettering(ctx context.Context, r *rehearsal, p Pipeline) (string, error) {
+	topic, sub, err := queues(p, "jobs")
+	if err != nil {
+		return "", err
+	}
+	_, dlqSub, err := queues(p, "dlq")
+	if err != nil {
+		return "", err
+	}
+	rendered := r.srv.Topology.Subscription(sub)
+	maxAttempts, policy := defaultMaxDeliveryAttempts, "no dead-letter policy"
+	if rendered != nil && rendered.DeadLetterPolicy != nil {
+		maxAttempts = int(rendered.DeadLetterPolicy.MaxDeliveryAttempts)
+		policy = fmt.Sprintf("maxDeliveryAttempts %d", maxAttempts)
+	}
+	j := r.job("dead-letter", 0, "user-dl")
+	msg, err := jobMessage(j)
+	if err != nil {
+		return "", err
+	}
+	if _, err := r.publish(ctx, topic, msg); err != nil {
+		return "", err
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var mu sync.Mutex
+	var attempts []int // the delivery attempt counter of each delivery; 0 when the server sets none
+	var dead *pubsub.Message
+	var tooMany bool
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		errs[0] = r.receive(ctx, sub, func(m *pubsub.Message) bool {
+			if m.Attributes["job_id"] != j.JobID {
+				m.Ack()
+				return false
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			n := 0
+			if m.DeliveryAttempt != nil {
+				n = *m.DeliveryAttempt
+			}
+			attempts = append(attempts, n)
+			m.Nack()
+			if len(attempts) > maxAttempts {
+				tooMany = true
+				cancel()
+				return true
+			}
+			return false
+		})
+	}()
+	go func() {
+		defer wg.Done()
+		errs[1] = r.receive(ctx, dlqSub, func(m *pubsub.Message) bool {
+			if m.Attributes["job_id"] != j.JobID {
+				m.Ack()
+				return false
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			dead = m
+			m.Ack()
+			cancel() // stops the jobs receiver too
+			return true
+		})
+	}()
+	wg.Wait()
+
+	mu.Lock()
+	defer mu.Unlock()
+	switch {
+	case tooMany:
+		return "", fmt.Errorf("the job was delivered %d times on %s (%s) and never reached %s", len(attempts), sub, policy, dlqSub)
+	case dead == nil:
+		return "", fmt.Errorf("the job never reached %s after %d deliveries on %s (%s): %w", dlqSub, len(attempts), sub, policy, errors.Join(errs...))
+	case len(attempts) != maxAttempts:
+		return "", fmt.Errorf("the job reached %s after %d deliveries; %s", dlqSub, len(attempts), policy)
+	}
+	for i, n := range attempts {
+		if n != i+1 {
+			return "", fmt.Errorf("delivery attempt counters were %v; want 1..%d", attempts, maxAttempts)
+		}
+	}
+	if string(dead.Data) != string(msg.Data) {
+		return "", fmt.Errorf("the dead letter's data is %q; published %q", dead.Data, msg.Data)
+	}
+	for k, v := range msg.Attributes {
+		if dead.Attributes[k] != v {
+			return "", fmt.Errorf("the dead letter's attribute %q is %q; published %q", k, dead.Attributes[k], v)
+		}
+	}
+	return fmt.Sprintf("nacked on each of %d deliveries (attempts %v), then on %s with data and attributes intact", maxAttempts, attempts, dlqSub), nil
+}
+
+// resultsFlow publishes a worker's result and checks that it arrives on the results
+// subscription as sent.
+func resultsFlow(ctx context.Context, r *rehearsal, p Pipeline) (string, error) {
+	topic, sub, err := queues(p, "results")
+	if err != nil {
+		return "", err
+	}
+	want := ResultMessage{
+		JobID:            r.job("result", 0, "user-r").JobID,
+		Status:           StatusSuccess,
+		Output:           "rendered output",
+		ProcessingTimeMS: 1234,
+	}
+	data, err := json.Marshal(want)
+	if err != nil {
+		return "", err
+	}
+	if _, err := r.publish(ctx, topic, &pubsub.Message{Data: data, Attributes: map[string]string{"job_id": want.JobID, "status": want.Status}}); err != nil {
+		return "", err
+	}
+	var mu sync.Mutex
+	var got *ResultMessage
+	err = r.receive(ctx, sub, func(m *pubsub.Message) bool {
+		var res ResultMessage
+		if json.Unmarshal(m.Data, &res) != nil || res.JobID != want.JobID {
+			m.Ack()
+			return false
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		got = &res
+		m.Ack()
+		return true
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if got == nil {
+		return "", fmt.Errorf("the result never arrived on %s: %w", sub, err)
+	}
+	if *got != want {
+		return "", fmt.Errorf("received %+v; published %+v", *got, want)
+	}
+	return fmt.Sprintf("a %s result for %s arrived on %s", want.Status, want.JobID, sub), nil
+}
+
+// redelivery pulls a job without acking it, moves the server's clock past the subscription's
+// ack deadline and checks that the job is delivered again. It pulls with the unary API because
+// the client library's Receive extends deadlines by itself.
+func redelivery(ctx context.Context, r *rehearsal, p Pipeline) (string, error) {
+	topic, sub, err := queues(p, "jobs")
+	if err != nil {
+		return "", err
+	}
+	rendered := r.srv.Topology.Subscription(sub)
+	if rendered == nil {
+		return "", fmt.Errorf("%s was not created", sub)
+	}
+	deadline := time.Duration(rendered.AckDeadlineSeconds) * time.Second
+	if deadline == 0 {
+		deadline = 10 * time.Second // the API's default
+	}
+	j := r.job("redeliver", 0, "user-rd")
+	msg, err := jobMessage(j)
+	if err != nil {
+		return "", err
+	}
+	ids, err := r.publish(ctx, topic, msg)
+	if err != nil {
+		return "", err
+	}
+	id := ids[0]
+	admin := r.client.SubscriptionAdminClient
+
+	// pull returns this job's delivery, or nil if the server has none to give right now.
+	pull := func(wait bool) (*pubsubpb.ReceivedMessage, error) {
+		for {
+			resp, err := admin.Pull(ctx, &pubsubpb.PullRequest{Subscription: sub, MaxMessages: 100, ReturnImmediately: !wait})
+			if err != nil {
+				return nil, fmt.Errorf("pulling from %s: %w", sub, err)
+			}
+			var mine *pubsubpb.ReceivedMessage
+			var others []string
+			for _, rm := range resp.ReceivedMessages {
+				if rm.Message.MessageId == id {
+					mine = rm
+				} else {
+					others = append(others, rm.AckId)
+				}
+			}
+			if len(others) > 0 {
+				if err := admin.Acknowledge(ctx, &pubsubpb.AcknowledgeRequest{Subscription: sub, AckIds: others}); err != nil {
+					return nil, fmt.Errorf("acking on %s: %w", sub, err)
+				}
+			}
+			if mine != nil || !wait {
+				return mine, nil
+			}
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+		}
+	}
+
+	first, err := pull(true)
+	if err != nil {
+		return "", err
+	}
+	again, err := pull(false)
+	if err != nil {
+		return "", err
+	}
+	if again != nil {
+		return "", fmt.Errorf("the job was delivered again before its ack deadline of %s", deadline)
+	}
+	r.srv.Advance(deadline + time.Second)
+	second, err := pull(true)
+	if err != nil {
+		return "", err
+	}
+	if err := admin.Acknowledge(ctx, &pubsubpb.AcknowledgeRequest{Subscription: sub, AckIds: []string{second.AckId}}); err != nil {
+		return "", fmt.Errorf("acking on %s: %w", sub, err)
+	}
+	if string(second.Message.Data) != string(msg.Data) {
+		return "", fmt.Errorf("the redelivered job's data is %q; published %q", second.Message.Data, msg.Data)
+	}
+	if rendered.DeadLetterPolicy != nil && second.DeliveryAttempt != first.DeliveryAttempt+1 {
+		return "", fmt.Errorf("delivery attempts were %d then %d; want consecutive", first.DeliveryAttempt, second.DeliveryAttempt)
+	}
+	return fmt.Sprintf("not redelivered within the %s ack deadline; redelivered (attempt %d) once the clock passed it", deadline, second.DeliveryAttempt), nil
+}
