@@ -1,0 +1,285 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata and the diagram block of ../../README.md")
+
+const projectDir = "../.."
+
+// The README holds the dev stack's diagram between these lines, inside a ```mermaid fence.
+const (
+	readmeBegin = "<!-- plan --stack dev --format mermaid: begin -->"
+	readmeEnd   = "<!-- plan --stack dev --format mermaid: end -->"
+)
+
+// invoke runs the command in-process.
+func invoke(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// golden compares got with testdata/name, or rewrites it under -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+		return
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "golden %s is missing; regenerate with: go test ./cmd/plan -update", path)
+	assert.Equal(t, string(want), got, "%s is out of date; regenerate with: go test ./cmd/plan -update", path)
+}
+
+func TestGolden(t *testing.T) {
+	t.Parallel()
+	exts := map[string]string{"text": "txt", "json": "json", "markdown": "md", "mermaid": "mmd"}
+	for _, stack := range []string{"dev", "prod"} {
+		for _, format := range []string{"text", "json", "markdown", "mermaid"} {
+			t.Run(stack+"/"+format, func(t *testing.T) {
+				t.Parallel()
+				code, stdout, stderr := invoke(t, "--project-dir", projectDir, "--stack", stack, "--format", format)
+				require.Equal(t, 0, code, "stderr: %s\nstdout: %s", stderr, stdout)
+				assert.Empty(t, stderr)
+				golden(t, stack+"."+exts[format], stdout)
+			})
+		}
+	}
+}
+
+// TestDeterministic runs the same plan twice: the SDK registers resources concurrently, and
+// the output must not depend on the order.
+func TestDeterministic(t *testing.T) {
+	t.Parallel()
+	for _, format := range []string{"text", "json", "markdown", "mermaid"} {
+		t.Run(format, func(t *testing.T) {
+			t.Parallel()
+			_, first, _ := invoke(t, "--project-dir", projectDir, "--stack", "dev", "--format", format)
+			for range 3 {
+				_, again, _ := invoke(t, "--project-dir", projectDir, "--stack", "dev", "--format", format)
+				require.Equal(t, first, again)
+			}
+		})
+	}
+}
+
+func TestEmitImport(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "import.json")
+	code, _, stderr := invoke(t, "--project-dir", projectDir, "--stack", "dev", "--emit-import", path)
+	require.Equal(t, 0, code, stderr)
+	got, err := os.ReadFile(path)
+	require.NoError(t, err)
+	golden(t, "dev.import.json", string(got))
+
+	var f struct {
+		Resources []struct{ Type, Name, ID, Parent string }
+	}
+	require.NoError(t, json.Unmarshal(got, &f))
+	ids := map[string]string{}
+	for _, r := range f.Resources {
+		ids[r.Name] = r.ID
+	}
+	// GCP's import id formats.
+	assert.Equal(t, "projects/aiprod-dev-000000/topics/aiprod-pipeline-jobs", ids["aiprod-pipeline-jobs"])
+	assert.Equal(t, "projects/aiprod-dev-000000/subscriptions/aiprod-pipeline-jobs-sub", ids["aiprod-pipeline-jobs-sub"])
+	assert.Equal(t, "projects/aiprod-dev-000000/subscriptions/aiprod-pipeline-jobs-sub roles/pubsub.subscriber serviceAccount:aiprod-sa@aiprod-dev-000000.iam.gserviceaccount.com",
+		ids["aiprod-pipeline-jobs-sub-subscriber-app"])
+	assert.Equal(t, "projects/aiprod-dev-000000/serviceAccounts/aiprod-sa@aiprod-dev-000000.iam.gserviceaccount.com", ids["aiprod-sa"])
+}
+
+// TestREADMEDiagram keeps the README's diagram equal to the dev stack's mermaid plan.
+func TestREADMEDiagram(t *testing.T) {
+	t.Parallel()
+	code, diagram, stderr := invoke(t, "--project-dir", projectDir, "--stack", "dev", "--format", "mermaid")
+	require.Equal(t, 0, code, stderr)
+	path := filepath.Join(projectDir, "README.md")
+	readme, err := os.ReadFile(path)
+	require.NoError(t, err, "reading %s", path)
+	text := string(readme)
+	begin, end := strings.Index(text, readmeBegin), strings.Index(text, readmeEnd)
+	require.True(t, begin >= 0 && end > begin,
+		"%s has no diagram block: add the lines %q and %q (in that order) and run: go test ./cmd/plan -update",
+		path, readmeBegin, readmeEnd)
+	block := "```mermaid\n" + diagram + "```\n"
+	if *update {
+		text = text[:begin+len(readmeBegin)] + "\n" + block + text[end:]
+		require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
+		return
+	}
+	inner := strings.TrimSpace(text[begin+len(readmeBegin) : end])
+	inner = strings.TrimPrefix(inner, "```mermaid")
+	inner = strings.TrimSuffix(inner, "```")
+	assert.Equal(t, strings.TrimSpace(diagram), strings.TrimSpace(inner),
+		"the diagram in %s is out of date; regenerate with: go test ./cmd/plan -update", path)
+}
+
+// devJSON is the dev stack's plan as a preview document.
+func devJSON(t *testing.T) map[string]any {
+	t.Helper()
+	code, stdout, stderr := invoke(t, "--project-dir", projectDir, "--stack", "dev", "--format", "json")
+	require.Equal(t, 0, code, stderr)
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal([]byte(stdout), &doc))
+	return doc
+}
+
+// jobsSubInputs returns the inputs of the dev jobs subscription in a preview document.
+func jobsSubInputs(t *testing.T, doc map[string]any) map[string]any {
+	t.Helper()
+	for _, s := range doc["steps"].([]any) {
+		st := s.(map[string]any)["newState"].(map[string]any)
+		if strings.HasSuffix(st["urn"].(string), "::aiprod-pipeline-jobs-sub") {
+			return st["inputs"].(map[string]any)
+		}
+	}
+	t.Fatal("the dev plan has no jobs subscription")
+	return nil
+}
+
+func writeJSON(t *testing.T, doc any) string {
+	t.Helper()
+	b, err := json.Marshal(doc)
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "preview.json")
+	require.NoError(t, os.WriteFile(path, b, 0o644))
+	return path
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o644))
+	return path
+}
+
+func TestExitCodes(t *testing.T) {
+	t.Parallel()
+	clean := writeJSON(t, devJSON(t))
+
+	slow := devJSON(t)
+	jobs := jobsSubInputs(t, slow)
+	jobs["ackDeadlineSeconds"] = 30
+	unordered := devJSON(t)
+	delete(jobsSubInputs(t, unordered), "enableMessageOrdering")
+
+	badConfig := writeFile(t, "Pulumi.dev.yaml", "config:\n  gcp:project: aiprod-dev-000000\n  aiprod-pubsub:maxDeliveryAttempts: 3\n")
+	tests := []struct {
+		name       string
+		args       []string
+		code       int
+		stderrHas  string
+		stdoutNone bool
+	}{
+		{name: "clean stack", args: []string{"--stack", "dev"}, code: 0},
+		{name: "clean preview document", args: []string{"--from", clean}, code: 0},
+		{name: "jobs ack deadline 30", args: []string{"--from", writeJSON(t, slow)}, code: 1},
+		{name: "jobs ordering dropped", args: []string{"--from", writeJSON(t, unordered), "--format", "markdown"}, code: 1},
+		{name: "bad config", args: []string{"--stack", "dev", "--config", badConfig}, code: 2,
+			stderrHas: "aiprod-pubsub:maxDeliveryAttempts", stdoutNone: true},
+		{name: "bad config as json", args: []string{"--stack", "dev", "--config", badConfig, "--format", "json"}, code: 2,
+			stderrHas: "aiprod-pubsub:maxDeliveryAttempts", stdoutNone: true},
+		{name: "no stack", args: nil, code: 2, stderrHas: "--stack is required", stdoutNone: true},
+		{name: "unknown format", args: []string{"--stack", "dev", "--format", "yaml"}, code: 2, stderrHas: `"yaml"`, stdoutNone: true},
+		{name: "unknown stack", args: []string{"--stack", "staging"}, code: 2, stderrHas: "Pulumi.staging.yaml", stdoutNone: true},
+		{name: "unknown flag", args: []string{"--stack", "dev", "--colour"}, code: 2, stderrHas: "colour", stdoutNone: true},
+		{name: "missing preview", args: []string{"--from", "no-such.json"}, code: 2, stderrHas: "no-such.json", stdoutNone: true},
+		{name: "preview of another stack", args: []string{"--stack", "prod", "--from", clean}, code: 2, stderrHas: `"dev"`, stdoutNone: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := invoke(t, append([]string{"--project-dir", projectDir}, tc.args...)...)
+			assert.Equal(t, tc.code, code, "stderr: %s\nstdout: %s", stderr, stdout)
+			if tc.stderrHas != "" {
+				assert.Contains(t, stderr, tc.stderrHas)
+			}
+			if tc.stdoutNone {
+				assert.Empty(t, stdout)
+			}
+			if tc.code == 1 {
+				assert.Contains(t, stdout, "mandatory")
+			}
+		})
+	}
+}
+
+// TestFromOwnJSON reads the plan's own JSON back: the same plan comes out.
+func TestFromOwnJSON(t *testing.T) {
+	t.Parallel()
+	for _, stack := range []string{"dev", "prod"} {
+		t.Run(stack, func(t *testing.T) {
+			t.Parallel()
+			_, want, _ := invoke(t, "--project-dir", projectDir, "--stack", stack, "--format", "json")
+			path := writeFile(t, "preview.json", want)
+			code, got, stderr := invoke(t, "--from", path, "--format", "json")
+			require.Equal(t, 0, code, stderr)
+			assert.Equal(t, want, got)
+		})
+	}
+}
+
+// TestSecretsNotPrinted: a secure value prints as [secret], never as its ciphertext, in every
+// format, in the import file and in errors.
+func TestSecretsNotPrinted(t *testing.T) {
+	t.Parallel()
+	const ciphertext = "v1:abcDEF0123456789ciphertext=="
+	stackFile := func(key string) string {
+		return writeFile(t, "Pulumi.dev.yaml", "encryptionsalt: v1:c2FsdA==:v1:abc:def\nconfig:\n"+
+			"  gcp:project: aiprod-dev-000000\n"+
+			"  "+key+":\n    secure: "+ciphertext+"\n")
+	}
+	tests := []struct {
+		name, key string
+		// shown lists the formats whose output must show [secret]; the others must only not
+		// leak the ciphertext.
+		shown []string
+	}{
+		// A provider secret the program does not read: the plan lists it, masked.
+		{name: "provider credentials", key: "gcp:credentials", shown: []string{"text", "json"}},
+		// A string key of the program: its value never appears, whatever the program makes of it.
+		{name: "kms key", key: "aiprod-pubsub:kmsKeyName"},
+	}
+	for _, tc := range tests {
+		cfg := stackFile(tc.key)
+		for _, format := range []string{"text", "json", "markdown", "mermaid"} {
+			t.Run(tc.name+"/"+format, func(t *testing.T) {
+				t.Parallel()
+				code, stdout, stderr := invoke(t, "--project-dir", projectDir, "--stack", "dev", "--config", cfg, "--format", format)
+				assert.NotContains(t, stdout, ciphertext)
+				assert.NotContains(t, stderr, ciphertext)
+				if slices.Contains(tc.shown, format) {
+					require.Equal(t, 0, code, stderr)
+					assert.Contains(t, stdout, tc.key)
+					assert.Contains(t, stdout, "[secret]")
+				}
+				if code == 2 {
+					assert.Contains(t, stderr, "[secret]")
+				}
+			})
+		}
+		t.Run(tc.name+"/import", func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "import.json")
+			_, stdout, stderr := invoke(t, "--project-dir", projectDir, "--stack", "dev", "--config", cfg, "--emit-import", path)
+			assert.NotContains(t, stdout+stderr, ciphertext)
+			if b, err := os.ReadFile(path); err == nil {
+				assert.NotContains(t, string(b), ciphertext)
+			}
+		})
+	}
+}
