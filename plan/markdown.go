@@ -10,8 +10,8 @@ import (
 	"github.com/aiprod/aiprod-pubsub/policy/rules"
 )
 
-// WriteMarkdown writes a summary fit for a pull-request comment: the verdict and counts, the
-// policy violations, then the resources.
+// WriteMarkdown writes a summary fit for a pull-request comment: the verdict, the policy
+// violations, the counts, then the resources.
 func (p *Plan) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### Offline plan: `%s` stack `%s`\n\n", p.Project, p.Stack)
@@ -22,6 +22,17 @@ func (p *Plan) WriteMarkdown(w io.Writer) error {
 		fmt.Fprintf(&b, "**No mandatory policy violation.** (%s)\n\n", p.violationCounts())
 	default:
 		b.WriteString("**No policy violation.**\n\n")
+	}
+	if len(p.Violations) > 0 {
+		fmt.Fprintf(&b, "#### Policy violations (pack `%s`)\n\n", rules.PackName)
+		b.WriteString("| level | policy | resource | message |\n| --- | --- | --- | --- |\n")
+		for _, g := range groupByPolicy(p.Violations) {
+			for _, v := range g {
+				fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s |\n", v.EnforcementLevel, v.PolicyName,
+					urnName(v.URN), cell(v.Message))
+			}
+		}
+		b.WriteString("\n#### Changes\n\n")
 	}
 	b.WriteString("| operation | count |\n| --- | ---: |\n")
 	sum := p.ChangeSummary()
@@ -37,17 +48,6 @@ func (p *Plan) WriteMarkdown(w io.Writer) error {
 		fmt.Fprintf(&b, "| %s | %d |\n", k, byKind[k])
 	}
 	fmt.Fprintf(&b, "\nCritical path: %s.\n", p.criticalPathLine())
-
-	if len(p.Violations) > 0 {
-		fmt.Fprintf(&b, "\n#### Policy violations (pack `%s`)\n\n", rules.PackName)
-		b.WriteString("| level | policy | resource | message |\n| --- | --- | --- | --- |\n")
-		for _, g := range groupByPolicy(p.Violations) {
-			for _, v := range g {
-				fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s |\n", v.EnforcementLevel, v.PolicyName,
-					urnName(v.URN), cell(v.Message))
-			}
-		}
-	}
 
 	b.WriteString("\n#### Resources\n\n| op | type | name | settings |\n| --- | --- | --- | --- |\n")
 	for _, s := range ordered(p.Steps) {

@@ -247,3 +247,19 @@ func BenchmarkPlanStages(b *testing.B) {
 		})
 	}
 }
+
+// The critical path of a pipeline: its IAM member waits for the subscription, which waits
+// for its topic; the topic's own member waits for the topic alone.
+func ExampleCriticalPath() {
+	create := func(urn string, deps ...string) plan.Step {
+		return plan.Step{Op: plan.OpCreate, Resource: render.Resource{URN: urn, Dependencies: deps}}
+	}
+	path := plan.CriticalPath([]plan.Step{
+		create("topic"),
+		create("topic-publisher", "topic"),
+		create("subscription", "topic"),
+		create("subscription-subscriber", "subscription"),
+	})
+	fmt.Println(path)
+	// Output: [topic subscription subscription-subscriber]
+}

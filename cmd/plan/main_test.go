@@ -283,3 +283,22 @@ func TestSecretsNotPrinted(t *testing.T) {
 		})
 	}
 }
+
+// TestGoldenViolations shows how violations print: the dev plan with its jobs subscription
+// broken (ack deadline 30, ordering dropped), read back with --from.
+func TestGoldenViolations(t *testing.T) {
+	t.Parallel()
+	doc := devJSON(t)
+	jobs := jobsSubInputs(t, doc)
+	jobs["ackDeadlineSeconds"] = 30
+	delete(jobs, "enableMessageOrdering")
+	path := writeJSON(t, doc)
+	for format, ext := range map[string]string{"text": "txt", "markdown": "md"} {
+		t.Run(format, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := invoke(t, "--from", path, "--format", format)
+			require.Equal(t, 1, code, stderr)
+			golden(t, "dev-violating."+ext, stdout)
+		})
+	}
+}
