@@ -14,6 +14,23 @@ type stackView struct {
 	// uncertain is true when some grant's target, role or members are unknown: such a grant
 	// may be the one a check is missing, so "missing grant" findings are not reported.
 	uncertain bool
+
+	// Indexes by name, so that the stack policies stay linear in the number of pipelines.
+	topicsByName    map[string][]int
+	subsByName      map[string][]int
+	subsByTopicName map[string][]int
+	// subsUnknownTopic is true when some subscription's topic is not known.
+	subsUnknownTopic bool
+	grantsByKey      map[grantKey][]int
+	// appMembers are the application service accounts that hold some grant, sorted.
+	appMembers []string
+}
+
+// grantKey groups grants by what they grant on.
+type grantKey struct {
+	onTopic bool
+	name    string
+	role    string
 }
 
 type topicView struct {
@@ -143,37 +160,80 @@ func newStackView(resources []policyx.AnalyzerResource) stackView {
 			}
 		}
 	}
+	v.index()
 	return v
+}
+
+// index fills the view's indexes.
+func (v *stackView) index() {
+	v.topicsByName = map[string][]int{}
+	for i, t := range v.topics {
+		v.topicsByName[t.ref.name] = append(v.topicsByName[t.ref.name], i)
+	}
+	v.subsByName = map[string][]int{}
+	v.subsByTopicName = map[string][]int{}
+	for i, s := range v.subs {
+		v.subsByName[s.name] = append(v.subsByName[s.name], i)
+		if s.topicOK {
+			v.subsByTopicName[s.topic.name] = append(v.subsByTopicName[s.topic.name], i)
+		} else {
+			v.subsUnknownTopic = true
+		}
+	}
+	v.grantsByKey = map[grantKey][]int{}
+	apps := map[string]bool{}
+	for i, g := range v.grants {
+		if g.targetOK {
+			k := grantKey{g.onTopic, g.target.name, g.role}
+			v.grantsByKey[k] = append(v.grantsByKey[k], i)
+		}
+		for _, m := range g.members {
+			if isAppMember(m) {
+				apps[m] = true
+			}
+		}
+	}
+	for m := range apps {
+		v.appMembers = append(v.appMembers, m)
+	}
+	slices.Sort(v.appMembers)
 }
 
 // granted reports whether some grant gives role on target (a topic or subscription) to a
 // member that satisfies who.
 func (v stackView) granted(onTopic bool, target ref, role string, who func(string) bool) bool {
-	return slices.ContainsFunc(v.grants, func(g grantView) bool {
-		return g.onTopic == onTopic && g.targetOK && g.target.matches(target) && g.role == role &&
-			slices.ContainsFunc(g.members, who)
-	})
+	for _, i := range v.grantsByKey[grantKey{onTopic, target.name, role}] {
+		if g := v.grants[i]; g.target.matches(target) && slices.ContainsFunc(g.members, who) {
+			return true
+		}
+	}
+	return false
 }
 
 // topicByName returns the topic named name.
 func (v stackView) topicByName(name string) (topicView, bool) {
-	i := slices.IndexFunc(v.topics, func(t topicView) bool { return t.ref.name == name })
-	if i < 0 {
-		return topicView{}, false
+	if is := v.topicsByName[name]; len(is) > 0 {
+		return v.topics[is[0]], true
 	}
-	return v.topics[i], true
+	return topicView{}, false
+}
+
+// subscriptionsNamed returns the subscriptions named name.
+func (v stackView) subscriptionsNamed(name string) []subView {
+	var out []subView
+	for _, i := range v.subsByName[name] {
+		out = append(out, v.subs[i])
+	}
+	return out
 }
 
 // subscriptionsOn returns the subscriptions attached to topic, and whether some subscription's
 // topic is not known (it might be attached too).
 func (v stackView) subscriptionsOn(topic ref) (subs []subView, uncertain bool) {
-	for _, s := range v.subs {
-		switch {
-		case !s.topicOK:
-			uncertain = true
-		case s.topic.matches(topic):
+	for _, i := range v.subsByTopicName[topic.name] {
+		if s := v.subs[i]; s.topic.matches(topic) {
 			subs = append(subs, s)
 		}
 	}
-	return subs, uncertain
+	return subs, v.subsUnknownTopic
 }

@@ -63,8 +63,10 @@ func isAppMember(member string) bool {
 // `<stem>-{jobs,results,dlq}` and subscriptions `<stem>-{jobs,results,dlq}-sub`.
 func pipelineStems(v stackView) []string {
 	var stems []string
+	seen := map[string]bool{}
 	add := func(name, suffix string) {
-		if stem, ok := strings.CutSuffix(name, suffix); ok && stem != "" && !slices.Contains(stems, stem) {
+		if stem, ok := strings.CutSuffix(name, suffix); ok && stem != "" && !seen[stem] {
+			seen[stem] = true
 			stems = append(stems, stem)
 		}
 	}
@@ -109,12 +111,7 @@ func checkPipeline(m policyx.PolicyManager, v stackView, stem string) {
 	var needs []need
 	for _, q := range queueRoles {
 		topicName, subName := stem+"-"+q, stem+"-"+q+"-sub"
-		var named []subView
-		for _, s := range v.subs {
-			if s.name == subName {
-				named = append(named, s)
-			}
-		}
+		named := v.subscriptionsNamed(subName)
 		t, haveTopic := v.topicByName(topicName)
 		if !haveTopic {
 			urn := ""
@@ -157,20 +154,15 @@ func checkPipeline(m policyx.PolicyManager, v stackView, stem string) {
 	// The application account: the one service account (not the service agent) that holds the
 	// most of the needed grants.
 	best, bestHeld := "", -1
-	for _, g := range v.grants {
-		for _, member := range g.members {
-			if !isAppMember(member) {
-				continue
+	for _, member := range v.appMembers {
+		held := 0
+		for _, n := range needs {
+			if v.granted(n.onTopic, n.target, n.role, func(x string) bool { return x == member }) {
+				held++
 			}
-			held := 0
-			for _, n := range needs {
-				if v.granted(n.onTopic, n.target, n.role, func(x string) bool { return x == member }) {
-					held++
-				}
-			}
-			if held > bestHeld || (held == bestHeld && member < best) {
-				best, bestHeld = member, held
-			}
+		}
+		if held > bestHeld {
+			best, bestHeld = member, held
 		}
 	}
 	for _, n := range needs {
