@@ -46,12 +46,18 @@ type Settings struct {
 	AppSubscriptions []Queue
 	// KMSKeyName, when set, encrypts the topics with this Cloud KMS key.
 	KMSKeyName string
+	// SecretKMSKeyName marks KMSKeyName as a secret: it is kept encrypted in the state, and
+	// when it could not be decrypted (it reads as Blinded, in an offline plan) it is not checked.
+	SecretKMSKeyName bool
 	// AllowedPersistenceRegions, when set, restricts where the topics store messages.
 	AllowedPersistenceRegions []string
 	// Protect marks topics, subscriptions and a created service account as protected, so that a
 	// destroy or a replacement cannot drop queued messages.
 	Protect bool
 }
+
+// Blinded is what a secret reads as when it cannot be decrypted, as in an offline plan.
+const Blinded = "[secret]"
 
 // DefaultSettings returns the spec's settings. It is the one place where defaults are defined.
 func DefaultSettings() Settings {
@@ -130,7 +136,8 @@ func (s Settings) Validate() Problems {
 			ps = append(ps, Problem{"allowedPersistenceRegions", r, "each entry must be a GCP region such as europe-west1"})
 		}
 	}
-	if s.KMSKeyName != "" && !kmsKeyRE.MatchString(s.KMSKeyName) {
+	blind := s.SecretKMSKeyName && s.KMSKeyName == Blinded
+	if s.KMSKeyName != "" && !blind && !kmsKeyRE.MatchString(s.KMSKeyName) {
 		ps = append(ps, Problem{"kmsKeyName", s.KMSKeyName,
 			"must be projects/<project>/locations/<location>/keyRings/<ring>/cryptoKeys/<key>"})
 	}

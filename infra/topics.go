@@ -18,7 +18,10 @@ func (b builder) topics() (map[Queue]*pubsub.Topic, error) {
 			Project: pulumi.String(b.args.Project),
 			Labels:  b.labels(),
 		}
-		if s.KMSKeyName != "" {
+		switch {
+		case s.KMSKeyName != "" && s.SecretKMSKeyName:
+			args.KmsKeyName = pulumi.ToSecret(pulumi.String(s.KMSKeyName)).(pulumi.StringOutput)
+		case s.KMSKeyName != "":
 			args.KmsKeyName = pulumi.String(s.KMSKeyName)
 		}
 		if len(s.AllowedPersistenceRegions) > 0 {

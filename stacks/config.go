@@ -20,7 +20,11 @@ const Namespace = "aiprod-pubsub"
 const ProjectKey = "gcp:project"
 
 // Blinded is what a secret value reads as when it cannot be decrypted, as in an offline plan.
-const Blinded = "[secret]"
+const Blinded = infra.Blinded
+
+// secretKey is the one key whose value may be a secret: names, numbers and switches end up in
+// resource names or plain settings, where a secret would leak anyway.
+const secretKey = "kmsKeyName"
 
 // Config is a stack's validated config.
 type Config struct {
@@ -131,7 +135,6 @@ func Parse(stack string, raw Raw) (*Config, error) {
 	cfg := Defaults()
 	cfg.Stack = stack
 	var problems infra.Problems
-	blinded := map[string]bool{}
 
 	project, ok := raw.Values[ProjectKey]
 	cfg.Project = project
@@ -160,13 +163,13 @@ func Parse(stack string, raw Raw) (*Config, error) {
 			continue
 		}
 		value := raw.Values[full]
-		if value == Blinded && slices.Contains(raw.Secret, full) {
-			if k.Type != "string" {
-				problems = append(problems, infra.Problem{Setting: name, Value: value,
-					Allowed: "a secret that cannot be decrypted here; only string keys may be read without their value"})
+		if slices.Contains(raw.Secret, full) {
+			if name != secretKey {
+				problems = append(problems, infra.Problem{Setting: name, Value: Blinded,
+					Allowed: "must not be a secret; only " + Namespace + ":" + secretKey + " may be"})
 				continue
 			}
-			blinded[name] = true
+			cfg.Settings.SecretKMSKeyName = true
 		}
 		if err := set(k.field(&cfg), value); err != nil {
 			problems = append(problems, infra.Problem{Setting: name, Value: value, Allowed: err.Error()})
@@ -176,9 +179,6 @@ func Parse(stack string, raw Raw) (*Config, error) {
 	problems = append(problems, cfg.validate()...)
 	var out []string
 	for _, p := range problems {
-		if blinded[p.Setting] {
-			continue // a secret's format cannot be checked without its value
-		}
 		if _, ok := known[p.Setting]; ok {
 			p.Setting = Namespace + ":" + p.Setting
 		}

@@ -119,23 +119,49 @@ func TestBadStackName(t *testing.T) {
 	assert.Contains(t, err.Error(), `stack is "Prod.EU"`)
 }
 
-// TestBlindedSecret: a secret string that cannot be decrypted offline is not format-checked;
-// a secret of another type is an error.
-func TestBlindedSecret(t *testing.T) {
+// TestSecretConfig: the KMS key name may be a secret, checked when it can be read and taken
+// as it is when it cannot (offline); no other key may be a secret.
+func TestSecretConfig(t *testing.T) {
 	t.Parallel()
-	raw := stacks.Raw{
-		Values: map[string]string{"gcp:project": "aiprod-dev-000000", "aiprod-pubsub:kmsKeyName": stacks.Blinded},
-		Secret: []string{"aiprod-pubsub:kmsKeyName"},
+	key := "aiprod-pubsub:kmsKeyName"
+	cases := []struct {
+		name   string
+		values map[string]string
+		secret []string
+		want   string // a fragment of the error; "" for none
+	}{
+		{"blinded key name", map[string]string{key: stacks.Blinded}, []string{key}, ""},
+		{"decrypted key name", map[string]string{key: "projects/p/locations/l/keyRings/r/cryptoKeys/k"}, []string{key}, ""},
+		{"decrypted key name is still checked", map[string]string{key: "my-key"}, []string{key}, `aiprod-pubsub:kmsKeyName is "my-key"`},
+		{"a secret number", map[string]string{"aiprod-pubsub:maxDeliveryAttempts": "5"}, []string{"aiprod-pubsub:maxDeliveryAttempts"},
+			`aiprod-pubsub:maxDeliveryAttempts is "[secret]"; must not be a secret`},
+		{"a secret prefix", map[string]string{"aiprod-pubsub:namePrefix": stacks.Blinded}, []string{"aiprod-pubsub:namePrefix"},
+			"aiprod-pubsub:namePrefix is \"[secret]\"; must not be a secret"},
 	}
-	cfg, err := stacks.Parse("dev", raw)
-	require.NoError(t, err)
-	assert.Equal(t, stacks.Blinded, cfg.Settings.KMSKeyName)
-
-	raw.Values["aiprod-pubsub:maxDeliveryAttempts"] = stacks.Blinded
-	raw.Secret = append(raw.Secret, "aiprod-pubsub:maxDeliveryAttempts")
-	_, err = stacks.Parse("dev", raw)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "aiprod-pubsub:maxDeliveryAttempts is")
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			files, err := render.LoadStack("..", "dev", "")
+			require.NoError(t, err)
+			for k, v := range tc.values {
+				files.Config.Values[k] = v
+			}
+			files.Config.Secret = tc.secret
+			res, err := render.Program(files.Project, "dev", files.Config)
+			if tc.want != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tc.want)
+				assert.Empty(t, res.Resources)
+				return
+			}
+			require.NoError(t, err)
+			topic, err := res.ByName("gcp:pubsub/topic:Topic", "aiprod-pipeline-jobs")
+			require.NoError(t, err)
+			v := topic.Inputs["kmsKeyName"]
+			assert.True(t, v.IsSecret(), "%s: kmsKeyName is kept secret", topic.URN)
+			assert.Equal(t, tc.values[key], v.SecretValue().Element.StringValue())
+		})
+	}
 }
 
 // TestEnvConfig reads the config the way the engine hands it to `pulumi up`.
