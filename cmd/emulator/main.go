@@ -40,7 +40,7 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) int {
 	fs := flag.NewFlagSet("emulator", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	stack := fs.String("stack", "", "stack whose topology to serve (required), e.g. dev")
-	listen := fs.String("listen", emulator.DefaultListen, "loopback address to serve on (127.0.0.0/8, ::1 or localhost); port 0 picks a free port")
+	listen := fs.String("listen", emulator.DefaultListen, "loopback address to serve on (127.0.0.0/8, ::1 or localhost); port 0 picks a free port, as --rehearse does unless told otherwise")
 	rehearse := fs.Bool("rehearse", false, "run the behaviour scenarios against the emulator and exit: 0 if all pass")
 	configFile := fs.String("config", "", "stack config file to use instead of Pulumi.<stack>.yaml")
 	dir := fs.String("dir", ".", "directory holding Pulumi.yaml")
@@ -54,6 +54,12 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) int {
 	if *stack == "" {
 		fmt.Fprintln(stderr, "emulator: --stack is required, e.g. --stack dev")
 		return exitUsage
+	}
+	// The rehearsal needs no fixed port; a free one lets it run beside a serving emulator.
+	listenSet := false
+	fs.Visit(func(f *flag.Flag) { listenSet = listenSet || f.Name == "listen" })
+	if *rehearse && !listenSet {
+		*listen = "127.0.0.1:0"
 	}
 	// Refuse a non-loopback address before doing any work.
 	if err := emulator.CheckListen(*listen); err != nil {

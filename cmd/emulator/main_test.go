@@ -45,7 +45,8 @@ func TestRun(t *testing.T) {
 		// stdout and stderr list fragments each stream must contain; nil means the stream is empty.
 		stdout, stderr []string
 	}{
-		{name: "rehearse dev", args: []string{"--stack", "dev", "--rehearse", "--listen", "127.0.0.1:0"}, code: 0,
+		// Without --listen the rehearsal picks a free port, so it runs beside a serving emulator.
+		{name: "rehearse dev", args: []string{"--stack", "dev", "--rehearse"}, code: 0,
 			stdout: []string{"PASS  per-user ordering", "PASS  dead-lettering", "PASS  results flow", "PASS  redelivery", "all 4 scenarios passed"}},
 		{name: "rehearse prod", args: []string{"--stack", "prod", "--rehearse", "--listen", "127.0.0.1:0"}, code: 0,
 			stdout: []string{"project aiprod-prod-000000", "all 4 scenarios passed"}},
