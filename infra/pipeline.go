@@ -9,6 +9,8 @@ import (
 
 	"github.com/pulumi/pulumi-gcp/sdk/v8/go/gcp/pubsub"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/aiprod/aiprod-pubsub/schemas"
 )
 
 // PipelineType is the type token of the Pipeline component.
@@ -30,6 +32,9 @@ type PipelineArgs struct {
 	AppMember pulumi.StringInput
 	// Settings are the pipeline's tunables. Required; start from DefaultSettings().
 	Settings Settings
+	// Schemas are the Avro definitions of the message contracts. Required when
+	// Settings.EnforceSchemas is true: one for each of schemas.Kinds.
+	Schemas map[schemas.Kind]string
 }
 
 // Pipeline is one pipeline's topology, the parent of all of its resources.
@@ -66,6 +71,13 @@ func (a PipelineArgs) validate() error {
 			ps = append(ps, Problem{"labels", k + "=" + v, fmt.Sprintf("must not set %q, a label the program sets itself", k)})
 		}
 	}
+	if a.Settings.EnforceSchemas {
+		for _, k := range schemas.Kinds {
+			if a.Schemas[k] == "" {
+				ps = append(ps, Problem{"schemas", string(k), "a definition is required when enforceSchemas is true"})
+			}
+		}
+	}
 	ps = append(ps, ValidateNames(a.Settings.NamePrefix, a.Pipeline)...)
 	ps = append(ps, a.Settings.Validate()...)
 	if len(ps) > 0 {
@@ -85,7 +97,11 @@ func NewPipeline(ctx *pulumi.Context, args PipelineArgs, opts ...pulumi.Resource
 		return nil, fmt.Errorf("registering pipeline %q: %w", args.Pipeline, err)
 	}
 	b := builder{ctx: ctx, args: args, parent: p}
-	topics, err := b.topics()
+	contracts, err := b.schemas()
+	if err != nil {
+		return nil, err
+	}
+	topics, err := b.topics(contracts)
 	if err != nil {
 		return nil, err
 	}

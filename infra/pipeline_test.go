@@ -10,11 +10,21 @@ import (
 
 	"github.com/aiprod/aiprod-pubsub/infra"
 	"github.com/aiprod/aiprod-pubsub/render"
+	"github.com/aiprod/aiprod-pubsub/schemas"
 	"github.com/aiprod/aiprod-pubsub/stacks"
 )
 
 func validArgs() infra.PipelineArgs {
+	defs := map[schemas.Kind]string{}
+	all, err := schemas.Load(schemas.FS)
+	if err != nil {
+		panic(err)
+	}
+	for k, s := range all {
+		defs[k] = s.Definition
+	}
 	return infra.PipelineArgs{
+		Schemas:       defs,
 		Pipeline:      "pipeline",
 		Project:       "aiprod-test-000000",
 		ProjectNumber: "123456789012",
@@ -55,6 +65,7 @@ func TestNewPipelineRejectsBadArgs(t *testing.T) {
 		{"no environment", func(a *infra.PipelineArgs) { a.Environment = "" }, `environment is ""`},
 		{"standard label", func(a *infra.PipelineArgs) { a.Labels = map[string]string{"app": "x"} }, `labels is "app=x"`},
 		{"bad pipeline", func(a *infra.PipelineArgs) { a.Pipeline = "Big" }, `pipelines is "Big"`},
+		{"enforced schemas without definitions", func(a *infra.PipelineArgs) { a.Schemas = nil }, `schemas is "job"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

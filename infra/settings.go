@@ -51,6 +51,9 @@ type Settings struct {
 	SecretKMSKeyName bool
 	// AllowedPersistenceRegions, when set, restricts where the topics store messages.
 	AllowedPersistenceRegions []string
+	// EnforceSchemas gives the jobs and results topics the message contracts as Pub/Sub
+	// schemas, so that a malformed message is rejected at publish time.
+	EnforceSchemas bool
 	// Protect marks topics, subscriptions and a created service account as protected, so that a
 	// destroy or a replacement cannot drop queued messages.
 	Protect bool
@@ -73,6 +76,7 @@ func DefaultSettings() Settings {
 		MessageRetentionSeconds:    604800,
 		DLQMessageRetentionSeconds: 604800,
 		AppSubscriptions:           []Queue{Jobs},
+		EnforceSchemas:             true,
 	}
 }
 
@@ -157,7 +161,8 @@ func ValidateNames(prefix, pipeline string) Problems {
 		return Problems{{"pipelines", pipeline, "pipeline names are the component label's value: " + err.Error()}}
 	}
 	for _, q := range Queues {
-		name := SubscriptionName(prefix, pipeline, q)
+		// The schema's name is the longest a queue derives.
+		name := SchemaName(prefix, pipeline, q)
 		if err := CheckResourceName(name); err != nil {
 			return Problems{{"pipelines", pipeline, fmt.Sprintf("the derived name %q is invalid: names %s", name, nameRule)}}
 		}

@@ -7,8 +7,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// topics declares the jobs, results and dlq topics.
-func (b builder) topics() (map[Queue]*pubsub.Topic, error) {
+// topics declares the jobs, results and dlq topics. The jobs and results topics enforce their
+// contract when one is given; the dlq topic has none, it receives both kinds.
+func (b builder) topics(contracts map[Queue]*pubsub.Schema) (map[Queue]*pubsub.Topic, error) {
 	s := b.args.Settings
 	topics := map[Queue]*pubsub.Topic{}
 	for _, q := range Queues {
@@ -29,7 +30,17 @@ func (b builder) topics() (map[Queue]*pubsub.Topic, error) {
 				AllowedPersistenceRegions: pulumi.ToStringArray(s.AllowedPersistenceRegions),
 			}
 		}
-		t, err := pubsub.NewTopic(b.ctx, name, args, b.opts()...)
+		opts := b.opts()
+		if schema, ok := contracts[q]; ok {
+			// The setting names the schema by its id, built from config rather than from the
+			// schema's outputs: a new revision of the definition never changes the topic.
+			args.SchemaSettings = &pubsub.TopicSchemaSettingsArgs{
+				Schema:   pulumi.String(fmt.Sprintf("projects/%s/schemas/%s", b.args.Project, SchemaName(s.NamePrefix, b.args.Pipeline, q))),
+				Encoding: pulumi.String("JSON"),
+			}
+			opts = append(opts, pulumi.DependsOn([]pulumi.Resource{schema}))
+		}
+		t, err := pubsub.NewTopic(b.ctx, name, args, opts...)
 		if err != nil {
 			return nil, fmt.Errorf("creating topic %q: %w", name, err)
 		}

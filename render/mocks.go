@@ -30,6 +30,8 @@ type Resource struct {
 	PropertyDependencies map[string][]string
 	ReplaceWith          []string
 	DeletedWith          string
+	ReplaceOnChanges     []string
+	DeleteBeforeReplace  bool
 }
 
 // Mocks answers the engine's calls the way the GCP provider does: ids in GCP's formats, the
@@ -116,6 +118,8 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.Dependencies = slices.Sorted(slices.Values(rpc.GetDependencies()))
 		r.ReplaceWith = slices.Clone(rpc.GetReplaceWith())
 		r.DeletedWith = rpc.GetDeletedWith()
+		r.ReplaceOnChanges = slices.Clone(rpc.GetReplaceOnChanges())
+		r.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
 		if deps := rpc.GetPropertyDependencies(); len(deps) > 0 {
 			r.PropertyDependencies = map[string][]string{}
 			for k, v := range deps {
@@ -180,6 +184,13 @@ func (m *Mocks) provide(r *Resource) (string, error) {
 		}
 		labels()
 		return fmt.Sprintf("projects/%s/topics/%s", project, name), nil
+	case "gcp:pubsub/schema:Schema":
+		name := str("name")
+		if name == "" || str("definition") == "" {
+			return "", fmt.Errorf("a schema needs a name and a definition")
+		}
+		setDefault("type", "TYPE_UNSPECIFIED")
+		return fmt.Sprintf("projects/%s/schemas/%s", project, name), nil
 	case "gcp:pubsub/subscription:Subscription":
 		name, topic := str("name"), str("topic")
 		if name == "" || topic == "" {

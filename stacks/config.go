@@ -5,12 +5,14 @@ package stacks
 import (
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"maps"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/aiprod/aiprod-pubsub/infra"
+	"github.com/aiprod/aiprod-pubsub/schemas"
 )
 
 // Namespace is the project's config namespace.
@@ -44,6 +46,8 @@ type Config struct {
 	Labels map[string]string
 	// Settings are the pipelines' tunables.
 	Settings infra.Settings
+	// Schemas are the contracts' Avro definitions, loaded and parsed when Settings.EnforceSchemas.
+	Schemas map[schemas.Kind]string
 }
 
 // Defaults returns the config of a stack that sets nothing but gcp:project. With
@@ -88,6 +92,7 @@ var Keys = []Key{
 	{"labels", "object", func(c *Config) any { return &c.Labels }},
 	{"kmsKeyName", "string", func(c *Config) any { return &c.Settings.KMSKeyName }},
 	{"allowedPersistenceRegions", "array", func(c *Config) any { return &c.Settings.AllowedPersistenceRegions }},
+	{"enforceSchemas", "boolean", func(c *Config) any { return &c.Settings.EnforceSchemas }},
 }
 
 // Value returns the key's value in c: int, string, bool, []string or map[string]string.
@@ -118,6 +123,9 @@ func (k Key) Value(c Config) any {
 type Raw struct {
 	Values map[string]string
 	Secret []string
+	// SchemaFiles holds the contracts' schema files. Optional; defaults to schemas.FS, the
+	// files built into the program.
+	SchemaFiles fs.FS
 }
 
 // Error lists every problem of a stack's config.
@@ -178,6 +186,13 @@ func Parse(stack string, raw Raw) (*Config, error) {
 
 	problems = append(problems, cfg.validate()...)
 	var out []string
+	if cfg.Settings.EnforceSchemas {
+		defs, err := loadSchemas(raw.SchemaFiles)
+		if err != nil {
+			out = append(out, fmt.Sprintf("%s:enforceSchemas is true, but %v", Namespace, err))
+		}
+		cfg.Schemas = defs
+	}
 	for _, p := range problems {
 		if _, ok := known[p.Setting]; ok {
 			p.Setting = Namespace + ":" + p.Setting
@@ -226,6 +241,22 @@ func (c Config) validate() infra.Problems {
 		}
 	}
 	return append(ps, c.Settings.Validate()...)
+}
+
+// loadSchemas reads and parses the contracts' schema files; an error names the file.
+func loadSchemas(fsys fs.FS) (map[schemas.Kind]string, error) {
+	if fsys == nil {
+		fsys = schemas.FS
+	}
+	all, err := schemas.Load(fsys)
+	if err != nil {
+		return nil, err
+	}
+	defs := map[schemas.Kind]string{}
+	for k, s := range all {
+		defs[k] = s.Definition
+	}
+	return defs, nil
 }
 
 // set parses a raw value into the field p points at.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiprod/aiprod-pubsub/render"
+	"github.com/aiprod/aiprod-pubsub/schemas"
 	"github.com/aiprod/aiprod-pubsub/stacks"
 )
 
@@ -26,6 +28,7 @@ const (
 	subMember   = "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember"
 	accountType = "gcp:serviceaccount/account:Account"
 	pipeType    = "aiprod:messaging:Pipeline"
+	schemaType  = "gcp:pubsub/schema:Schema"
 )
 
 // loadStack renders a stack of the repository's own files.
@@ -74,12 +77,12 @@ func TestStacks(t *testing.T) {
 	}{
 		{
 			stack: "dev", project: "aiprod-dev-000000", protect: false, createsSA: true,
-			counts:  map[string]int{topicType: 3, subType: 3, topicMember: 4, subMember: 3, accountType: 1, pipeType: 1},
+			counts:  map[string]int{topicType: 3, subType: 3, topicMember: 4, subMember: 3, accountType: 1, pipeType: 1, schemaType: 2},
 			saEmail: "aiprod-sa@aiprod-dev-000000.iam.gserviceaccount.com",
 		},
 		{
 			stack: "prod", project: "aiprod-prod-000000", protect: true, createsSA: false,
-			counts:  map[string]int{topicType: 3, subType: 3, topicMember: 4, subMember: 3, pipeType: 1},
+			counts:  map[string]int{topicType: 3, subType: 3, topicMember: 4, subMember: 3, pipeType: 1, schemaType: 2},
 			saEmail: "aiprod-sa@aiprod-prod-000000.iam.gserviceaccount.com",
 		},
 	}
@@ -133,6 +136,23 @@ func TestStacks(t *testing.T) {
 				assert.Equal(t, app, prop(member, "member"), "%s: member", member.URN)
 				assert.Equal(t, "aiprod-pipeline-"+q, prop(member, "topic"), "%s: topic", member.URN)
 			}
+
+			contracts := map[string]string{"jobs": "job.avsc", "results": "result.avsc"}
+			for q, file := range contracts {
+				def, err := fs.ReadFile(schemas.FS, file)
+				require.NoError(t, err)
+				schema := mustGet(t, res, schemaType, "aiprod-pipeline-"+q+"-schema")
+				assert.Equal(t, "AVRO", prop(schema, "type"), "%s: type", schema.URN)
+				assert.Equal(t, string(def), prop(schema, "definition"), "%s: the definition is %s", schema.URN, file)
+				assert.Equal(t, tc.protect, schema.Protect, "%s: protect", schema.URN)
+				topic := mustGet(t, res, topicType, "aiprod-pipeline-"+q)
+				assert.Equal(t, fmt.Sprintf("projects/%s/schemas/aiprod-pipeline-%s-schema", tc.project, q),
+					prop(topic, "schemaSettings.schema"), "%s: schema", topic.URN)
+				assert.Equal(t, "JSON", prop(topic, "schemaSettings.encoding"), "%s: encoding", topic.URN)
+				assert.Contains(t, topic.Dependencies, schema.URN, "%s: created after its schema", topic.URN)
+			}
+			dlqTopic := mustGet(t, res, topicType, "aiprod-pipeline-dlq")
+			assert.Nil(t, prop(dlqTopic, "schemaSettings"), "%s: the dlq takes both kinds of message", dlqTopic.URN)
 
 			dlqID := fmt.Sprintf("projects/%s/topics/aiprod-pipeline-dlq", tc.project)
 			jobs := mustGet(t, res, subType, "aiprod-pipeline-jobs-sub")
@@ -271,6 +291,12 @@ func TestVariants(t *testing.T) {
 			assert.Equal(t, "0s", prop(jobs, "retryPolicy.minimumBackoff"))
 			dlq := mustGet(t, res, subType, "aiprod-pipeline-dlq-sub")
 			assert.Equal(t, "2678400s", prop(dlq, "messageRetentionDuration"))
+		}},
+		{"schemas not enforced", map[string]string{"aiprod-pubsub:enforceSchemas": "false"}, func(t *testing.T, res *render.Result) {
+			assert.Empty(t, res.ByType(schemaType))
+			for _, topic := range res.ByType(topicType) {
+				assert.Nil(t, prop(topic, "schemaSettings"), "%s: no schema", topic.URN)
+			}
 		}},
 		{"protected dev protects the created account", map[string]string{"aiprod-pubsub:protect": "true"}, func(t *testing.T, res *render.Result) {
 			sa := mustGet(t, res, accountType, "aiprod-sa")

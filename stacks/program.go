@@ -77,6 +77,7 @@ func Deploy(ctx *pulumi.Context, raw Raw) (pulumi.Map, error) {
 			Labels:        cfg.Labels,
 			AppMember:     acct.Member,
 			Settings:      cfg.Settings,
+			Schemas:       cfg.Schemas,
 		})
 		if err != nil {
 			return nil, err
