@@ -15,6 +15,7 @@ var specNames = []string{
 	"pubsub-ack-deadline", "pubsub-dead-letter", "pubsub-dead-letter-iam", "pubsub-message-ordering",
 	"pubsub-no-expiration", "pubsub-dlq-retention", "iam-no-public-members", "iam-additive-only",
 	"iam-pubsub-roles", "no-service-account-keys", "required-labels", "prod-protect", "pipeline-topology",
+	"pubsub-topic-schema",
 }
 
 func TestPack(t *testing.T) {
@@ -51,6 +52,7 @@ func TestConfigSchemas(t *testing.T) {
 		{PolicyProdProtect, "productionStacks", []any{"prod"}},
 		{PolicyProdProtect, "production", nil},
 		{PolicyRequiredLabels, "labels", []any{"app", "env", "managed-by"}},
+		{PolicyTopicSchema, "enforceSchemas", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.policy+"/"+tc.key, func(t *testing.T) {

@@ -89,9 +89,14 @@ func fixture(stack, stem string) []policyx.AnalyzerResource {
 	topicID := func(q string) string { return "projects/" + testProject + "/topics/" + stem + "-" + q }
 	var rs []policyx.AnalyzerResource
 	for _, q := range queueRoles {
-		rs = append(rs, newResource(stack, typeTopic, stem+"-"+q, map[string]any{
-			"name": stem + "-" + q, "project": testProject, "labels": labels(),
-		}))
+		topic := map[string]any{"name": stem + "-" + q, "project": testProject, "labels": labels()}
+		if q != roleDLQ {
+			topic["schemaSettings"] = map[string]any{
+				"schema":   "projects/" + testProject + "/schemas/" + stem + "-" + q + "-schema",
+				"encoding": "JSON",
+			}
+		}
+		rs = append(rs, newResource(stack, typeTopic, stem+"-"+q, topic))
 		sub := map[string]any{
 			"name": stem + "-" + q + "-sub", "project": testProject, "topic": topicID(q), "labels": labels(),
 			"ackDeadlineSeconds":       map[string]int{roleJobs: 300, roleResults: 60, roleDLQ: 60}[q],

@@ -42,5 +42,6 @@ func Policies(stack string) []policyx.Policy {
 		requiredLabels(),
 		prodProtect(stack),
 		pipelineTopology(),
+		topicSchema(),
 	}
 }
