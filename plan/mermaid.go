@@ -36,6 +36,8 @@ func (p *Plan) WriteMermaid(w io.Writer) error {
 			return fmt.Sprintf("%s[[%s]]", nodeID("t", show(r.Inputs, "name")), label("topic "+show(r.Inputs, "name")))
 		case SubscriptionType:
 			return fmt.Sprintf("%s([%s])", nodeID("s", show(r.Inputs, "name")), label("subscription "+show(r.Inputs, "name")))
+		case SchemaType:
+			return fmt.Sprintf("%s[/%s/]", nodeID("c", show(r.Inputs, "name")), label("schema "+show(r.Inputs, "name")))
 		}
 		return ""
 	}
@@ -84,7 +86,17 @@ func (p *Plan) WriteMermaid(w io.Writer) error {
 		fmt.Fprintf(&b, "  %s{{%s}}\n", principal[m], label(principalName(m)))
 	}
 
-	// Edges: delivery, dead letters, grants.
+	// Edges: contracts, delivery, dead letters, grants.
+	for _, s := range steps {
+		r := s.Resource
+		if r.Type != TopicType {
+			continue
+		}
+		if schema := show(r.Inputs, "schemaSettings.schema"); schema != "" {
+			fmt.Fprintf(&b, "  %s -.->|validates %s| %s\n", nodeID("c", lastSegment(schema)),
+				show(r.Inputs, "schemaSettings.encoding"), nodeID("t", show(r.Inputs, "name")))
+		}
+	}
 	for _, s := range steps {
 		r := s.Resource
 		if r.Type != SubscriptionType {

@@ -55,15 +55,29 @@ func TestGrowsLinearly(t *testing.T) {
 	for _, n := range []int{1, 2, 5, 10} {
 		p := build(t, n)
 		counts[n] = len(p.Steps)
-		assert.Len(t, p.CriticalPath, 3, "%d pipelines: critical path %v", n, p.CriticalPath)
+		// schema, topic, subscription, IAM member on it: a topic that enforces a contract
+		// needs its schema first.
+		assert.Len(t, p.CriticalPath, 4, "%d pipelines: critical path %v", n, p.CriticalPath)
 		assert.False(t, p.Mandatory(), "%d pipelines: %v", n, p.Violations)
 	}
 	perPipeline := counts[2] - counts[1]
 	fixed := counts[1] - perPipeline
-	assert.Equal(t, 14, perPipeline, "resources per pipeline: component, 3 topics, 3 subscriptions, 7 members")
+	assert.Equal(t, 16, perPipeline, "resources per pipeline: component, 2 schemas, 3 topics, 3 subscriptions, 7 members")
 	for n, c := range counts {
 		assert.Equal(t, fixed+perPipeline*n, c, "%d pipelines", n)
 	}
+}
+
+// TestCriticalPathWithoutSchemas: without contracts the path is the topology's minimum, 3.
+func TestCriticalPathWithoutSchemas(t *testing.T) {
+	t.Parallel()
+	r := raw(3)
+	r.Values["aiprod-pubsub:enforceSchemas"] = "false"
+	res, err := render.Program(project, "dev", r)
+	require.NoError(t, err)
+	p, err := plan.FromResult(res, r.Values, r.Secret)
+	require.NoError(t, err)
+	assert.Len(t, p.CriticalPath, 3, "topic, subscription, IAM member on it: %v", p.CriticalPath)
 }
 
 func step(urn string, deps ...string) plan.Step {

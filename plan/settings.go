@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ const (
 	SubscriptionMemberType = "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember"
 	ServiceAccountType     = "gcp:serviceaccount/account:Account"
 	PipelineType           = "aiprod:messaging:Pipeline"
+	SchemaType             = "gcp:pubsub/schema:Schema"
 )
 
 var kinds = map[string]string{
@@ -26,6 +28,7 @@ var kinds = map[string]string{
 	SubscriptionMemberType: "subscription IAM member",
 	ServiceAccountType:     "service account",
 	PipelineType:           "pipeline",
+	SchemaType:             "schema",
 }
 
 // Kind is a short name for a type token: "topic", "subscription IAM member"; the token itself
@@ -53,6 +56,14 @@ func Settings(r render.Resource) []string {
 		}
 		if v := show(in, "messageStoragePolicy.allowedPersistenceRegions"); v != "" {
 			add("regions %s", v)
+		}
+		if v := show(in, "schemaSettings.schema"); v != "" {
+			add("schema %s (%s)", lastSegment(v), show(in, "schemaSettings.encoding"))
+		}
+	case SchemaType:
+		add("%s", show(in, "type"))
+		if name := recordName(show(in, "definition")); name != "" {
+			add("record %s", name)
 		}
 	case SubscriptionType:
 		add("topic %s", lastSegment(show(in, "topic")))
@@ -117,4 +128,15 @@ func duration(s string) string {
 		}
 	}
 	return s
+}
+
+// recordName is the name of the record an Avro definition declares, or "".
+func recordName(definition string) string {
+	var schema struct {
+		Name string `json:"name"`
+	}
+	if json.Unmarshal([]byte(definition), &schema) != nil {
+		return ""
+	}
+	return schema.Name
 }
