@@ -49,6 +49,8 @@ func TestFromResult(t *testing.T) {
 		skipped        []string
 	}{
 		{"dev", "aiprod-dev-000000", []string{
+			"gcp:pubsub/schema:Schema aiprod-pipeline-jobs-schema",
+			"gcp:pubsub/schema:Schema aiprod-pipeline-results-schema",
 			"gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember aiprod-pipeline-jobs-sub-subscriber-agent",
 			"gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember aiprod-pipeline-jobs-sub-subscriber-app",
 			"gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember aiprod-pipeline-results-sub-subscriber-agent",
@@ -60,6 +62,8 @@ func TestFromResult(t *testing.T) {
 		}},
 		// prod references an existing account: nothing to skip for it.
 		{"prod", "aiprod-prod-000000", []string{
+			"gcp:pubsub/schema:Schema aiprod-pipeline-jobs-schema",
+			"gcp:pubsub/schema:Schema aiprod-pipeline-results-schema",
 			"gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember aiprod-pipeline-jobs-sub-subscriber-agent",
 			"gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember aiprod-pipeline-jobs-sub-subscriber-app",
 			"gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember aiprod-pipeline-results-sub-subscriber-agent",

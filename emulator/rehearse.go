@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"reflect"
 	"slices"
 	"strconv"
 	"sync"
@@ -14,6 +15,8 @@ import (
 
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
+
+	"github.com/aiprod/aiprod-pubsub/schemas"
 )
 
 // ScenarioTimeout bounds each scenario: a behaviour that never happens fails instead of hanging.
@@ -147,13 +150,13 @@ func (r *rehearsal) job(scenario string, i int, user string) JobMessage {
 		UserID:   user,
 		Content:  fmt.Sprintf("job %d of %s", i, user),
 		Preset:   "default",
-		Metadata: map[string]any{"rehearsal": scenario, "seq": float64(i)},
+		Metadata: map[string]string{"rehearsal": scenario, "seq": fmt.Sprint(i)},
 	}
 }
 
 // jobMessage is the Pub/Sub message the API publishes for j: JSON data, the user as ordering key.
 func jobMessage(j JobMessage) (*pubsub.Message, error) {
-	data, err := json.Marshal(j)
+	data, err := Encode(schemas.Job, j)
 	if err != nil {
 		return nil, err
 	}
@@ -329,10 +332,10 @@ func resultsFlow(ctx context.Context, r *rehearsal, p Pipeline) (string, error) 
 	want := ResultMessage{
 		JobID:            r.job("result", 0, "user-r").JobID,
 		Status:           StatusSuccess,
-		Output:           "rendered output",
+		Output:           map[string]string{"video": "gs://aiprod-rehearsal/output.mp4"},
 		ProcessingTimeMS: 1234,
 	}
-	data, err := json.Marshal(want)
+	data, err := Encode(schemas.Result, want)
 	if err != nil {
 		return "", err
 	}
@@ -358,7 +361,7 @@ func resultsFlow(ctx context.Context, r *rehearsal, p Pipeline) (string, error) 
 	if got == nil {
 		return "", fmt.Errorf("the result never arrived on %s: %w", sub, err)
 	}
-	if *got != want {
+	if !reflect.DeepEqual(*got, want) {
 		return "", fmt.Errorf("received %+v; published %+v", *got, want)
 	}
 	return fmt.Sprintf("a %s result for %s arrived on %s", want.Status, want.JobID, sub), nil

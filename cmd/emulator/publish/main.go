@@ -18,6 +18,7 @@ import (
 	"cloud.google.com/go/pubsub/v2"
 
 	"github.com/aiprod/aiprod-pubsub/emulator"
+	"github.com/aiprod/aiprod-pubsub/schemas"
 )
 
 func main() {
@@ -56,9 +57,9 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		UserID:   *user,
 		Content:  *content,
 		Preset:   *preset,
-		Metadata: map[string]any{"source": "cmd/emulator/publish"},
+		Metadata: map[string]string{"source": "cmd/emulator/publish"},
 	}
-	data, err := json.Marshal(job)
+	data, err := emulator.Encode(schemas.Job, job)
 	if err != nil {
 		fmt.Fprintf(stderr, "publish: %v\n", err)
 		return 1
