@@ -3,6 +3,7 @@ package emulator
 import (
 	"context"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,12 +21,7 @@ import (
 // and returns the result and the stack's project.
 func renderStack(t *testing.T, stack string, edit func(map[string]string)) (*render.Result, string) {
 	t.Helper()
-	files, err := render.LoadStack("..", stack, "")
-	require.NoError(t, err)
-	if edit != nil {
-		edit(files.Config.Values)
-	}
-	res, err := render.Program(files.Project, stack, files.Config)
+	res, files, err := render.StackEdited("..", stack, edit)
 	require.NoError(t, err)
 	return res, files.Config.Values[stacks.ProjectKey]
 }
@@ -44,34 +40,25 @@ func topology(t *testing.T, stack string, edit func(map[string]string), breakIt 
 
 func TestFromResult(t *testing.T) {
 	t.Parallel()
+	// Both stacks skip the schemas and the grants; only dev creates the account.
+	common := []string{
+		"gcp:pubsub/schema:Schema aiprod-pipeline-jobs-schema",
+		"gcp:pubsub/schema:Schema aiprod-pipeline-results-schema",
+		"gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember aiprod-pipeline-jobs-sub-subscriber-agent",
+		"gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember aiprod-pipeline-jobs-sub-subscriber-app",
+		"gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember aiprod-pipeline-results-sub-subscriber-agent",
+		"gcp:pubsub/topicIAMMember:TopicIAMMember aiprod-pipeline-dlq-publisher-agent",
+		"gcp:pubsub/topicIAMMember:TopicIAMMember aiprod-pipeline-dlq-publisher-app",
+		"gcp:pubsub/topicIAMMember:TopicIAMMember aiprod-pipeline-jobs-publisher-app",
+		"gcp:pubsub/topicIAMMember:TopicIAMMember aiprod-pipeline-results-publisher-app",
+	}
 	tests := []struct {
 		stack, project string
 		skipped        []string
 	}{
-		{"dev", "aiprod-dev-000000", []string{
-			"gcp:pubsub/schema:Schema aiprod-pipeline-jobs-schema",
-			"gcp:pubsub/schema:Schema aiprod-pipeline-results-schema",
-			"gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember aiprod-pipeline-jobs-sub-subscriber-agent",
-			"gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember aiprod-pipeline-jobs-sub-subscriber-app",
-			"gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember aiprod-pipeline-results-sub-subscriber-agent",
-			"gcp:pubsub/topicIAMMember:TopicIAMMember aiprod-pipeline-dlq-publisher-agent",
-			"gcp:pubsub/topicIAMMember:TopicIAMMember aiprod-pipeline-dlq-publisher-app",
-			"gcp:pubsub/topicIAMMember:TopicIAMMember aiprod-pipeline-jobs-publisher-app",
-			"gcp:pubsub/topicIAMMember:TopicIAMMember aiprod-pipeline-results-publisher-app",
-			"gcp:serviceaccount/account:Account aiprod-sa",
-		}},
+		{"dev", "aiprod-dev-000000", append(slices.Clone(common), "gcp:serviceaccount/account:Account aiprod-sa")},
 		// prod references an existing account: nothing to skip for it.
-		{"prod", "aiprod-prod-000000", []string{
-			"gcp:pubsub/schema:Schema aiprod-pipeline-jobs-schema",
-			"gcp:pubsub/schema:Schema aiprod-pipeline-results-schema",
-			"gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember aiprod-pipeline-jobs-sub-subscriber-agent",
-			"gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember aiprod-pipeline-jobs-sub-subscriber-app",
-			"gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember aiprod-pipeline-results-sub-subscriber-agent",
-			"gcp:pubsub/topicIAMMember:TopicIAMMember aiprod-pipeline-dlq-publisher-agent",
-			"gcp:pubsub/topicIAMMember:TopicIAMMember aiprod-pipeline-dlq-publisher-app",
-			"gcp:pubsub/topicIAMMember:TopicIAMMember aiprod-pipeline-jobs-publisher-app",
-			"gcp:pubsub/topicIAMMember:TopicIAMMember aiprod-pipeline-results-publisher-app",
-		}},
+		{"prod", "aiprod-prod-000000", common},
 	}
 	for _, tc := range tests {
 		t.Run(tc.stack, func(t *testing.T) {

@@ -66,11 +66,22 @@ func Program(project, stack string, raw stacks.Raw) (*Result, error) {
 
 // Stack loads a stack's files from projectDir and runs the program for it.
 func Stack(projectDir, stack string) (*Result, error) {
+	res, _, err := StackEdited(projectDir, stack, nil)
+	return res, err
+}
+
+// StackEdited loads a stack's files from projectDir, lets edit change the config values (when
+// edit is not nil), and runs the program for it. It returns the files too, config as edited.
+func StackEdited(projectDir, stack string, edit func(values map[string]string)) (*Result, *StackFiles, error) {
 	files, err := LoadStack(projectDir, stack, "")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return Program(files.Project, stack, files.Config)
+	if edit != nil {
+		edit(files.Config.Values)
+	}
+	res, err := Program(files.Project, stack, files.Config)
+	return res, files, err
 }
 
 // ByType returns the resources of one type token.

@@ -34,12 +34,7 @@ const (
 // loadStack renders a stack of the repository's own files.
 func loadStack(t *testing.T, stack string, edit func(map[string]string)) *render.Result {
 	t.Helper()
-	files, err := render.LoadStack("..", stack, "")
-	require.NoError(t, err)
-	if edit != nil {
-		edit(files.Config.Values)
-	}
-	res, err := render.Program(files.Project, stack, files.Config)
+	res, _, err := render.StackEdited("..", stack, edit)
 	require.NoError(t, err)
 	return res
 }
