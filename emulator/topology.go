@@ -17,9 +17,9 @@ import (
 
 // Type tokens of the resources the emulator reads, as the engine sees them.
 const (
-	topicType        = "gcp:pubsub/topic:Topic"
-	subscriptionType = "gcp:pubsub/subscription:Subscription"
-	pipelineType     = "aiprod:messaging:Pipeline"
+	topicType        = render.TopicType
+	subscriptionType = render.SubscriptionType
+	pipelineType     = render.PipelineType
 )
 
 // maxSubscriptionRetention is the longest subscription retention pstest accepts; GCP allows 31
@@ -63,10 +63,10 @@ var Queues = []string{"jobs", "results", "dlq"}
 
 // skipReasons says why a resource type has no counterpart in the emulator.
 var skipReasons = map[string]string{
-	"gcp:pubsub/topicIAMMember:TopicIAMMember":               "the emulator has no IAM; every client may publish and pull",
-	"gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember": "the emulator has no IAM; every client may publish and pull",
-	"gcp:serviceaccount/account:Account":                     "the emulator has no service accounts and needs no credentials",
-	"gcp:pubsub/schema:Schema":                               "the in-memory Pub/Sub does not enforce schemas; the rehearsal checks every message it publishes against schemas/ instead",
+	render.TopicMemberType:        "the emulator has no IAM; every client may publish and pull",
+	render.SubscriptionMemberType: "the emulator has no IAM; every client may publish and pull",
+	render.ServiceAccountType:     "the emulator has no service accounts and needs no credentials",
+	render.SchemaType:             "the in-memory Pub/Sub does not enforce schemas; the rehearsal checks every message it publishes against schemas/ instead",
 }
 
 // FromResult builds the topology of a rendered stack. project is the stack's gcp:project;

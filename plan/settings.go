@@ -11,13 +11,13 @@ import (
 
 // The type tokens the plan knows how to summarise.
 const (
-	TopicType              = "gcp:pubsub/topic:Topic"
-	SubscriptionType       = "gcp:pubsub/subscription:Subscription"
-	TopicMemberType        = "gcp:pubsub/topicIAMMember:TopicIAMMember"
-	SubscriptionMemberType = "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember"
-	ServiceAccountType     = "gcp:serviceaccount/account:Account"
-	PipelineType           = "aiprod:messaging:Pipeline"
-	SchemaType             = "gcp:pubsub/schema:Schema"
+	TopicType              = render.TopicType
+	SubscriptionType       = render.SubscriptionType
+	TopicMemberType        = render.TopicMemberType
+	SubscriptionMemberType = render.SubscriptionMemberType
+	ServiceAccountType     = render.ServiceAccountType
+	PipelineType           = render.PipelineType
+	SchemaType             = render.SchemaType
 )
 
 var kinds = map[string]string{

@@ -177,21 +177,21 @@ func (m *Mocks) provide(r *Resource) (string, error) {
 		}
 	}
 	switch r.Type {
-	case "gcp:pubsub/topic:Topic":
+	case TopicType:
 		name := str("name")
 		if name == "" {
 			return "", fmt.Errorf("a topic needs a name")
 		}
 		labels()
 		return fmt.Sprintf("projects/%s/topics/%s", project, name), nil
-	case "gcp:pubsub/schema:Schema":
+	case SchemaType:
 		name := str("name")
 		if name == "" || str("definition") == "" {
 			return "", fmt.Errorf("a schema needs a name and a definition")
 		}
 		setDefault("type", "TYPE_UNSPECIFIED")
 		return fmt.Sprintf("projects/%s/schemas/%s", project, name), nil
-	case "gcp:pubsub/subscription:Subscription":
+	case SubscriptionType:
 		name, topic := str("name"), str("topic")
 		if name == "" || topic == "" {
 			return "", fmt.Errorf("a subscription needs a name and a topic")
@@ -206,10 +206,10 @@ func (m *Mocks) provide(r *Resource) (string, error) {
 		setDefault("enableMessageOrdering", false)
 		labels()
 		return fmt.Sprintf("projects/%s/subscriptions/%s", project, name), nil
-	case "gcp:pubsub/topicIAMMember:TopicIAMMember", "gcp:pubsub/topicIAMBinding:TopicIAMBinding":
+	case TopicMemberType, "gcp:pubsub/topicIAMBinding:TopicIAMBinding":
 		set("etag", "BwY"+r.Name)
 		return fmt.Sprintf("projects/%s/topics/%s %s %s", project, lastSegment(str("topic")), str("role"), iamWho(in)), nil
-	case "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember", "gcp:pubsub/subscriptionIAMBinding:SubscriptionIAMBinding":
+	case SubscriptionMemberType, "gcp:pubsub/subscriptionIAMBinding:SubscriptionIAMBinding":
 		set("etag", "BwY"+r.Name)
 		return fmt.Sprintf("projects/%s/subscriptions/%s %s %s", project, lastSegment(str("subscription")), str("role"), iamWho(in)), nil
 	case "gcp:pubsub/topicIAMPolicy:TopicIAMPolicy":
@@ -221,7 +221,7 @@ func (m *Mocks) provide(r *Resource) (string, error) {
 	case "gcp:projects/iAMMember:IAMMember", "gcp:projects/iAMBinding:IAMBinding":
 		set("etag", "BwY"+r.Name)
 		return fmt.Sprintf("%s %s %s", project, str("role"), iamWho(in)), nil
-	case "gcp:serviceaccount/account:Account":
+	case ServiceAccountType:
 		id := str("accountId")
 		if id == "" {
 			return "", fmt.Errorf("a service account needs an accountId")
