@@ -62,15 +62,7 @@ func (a PipelineArgs) validate() error {
 	if a.AppMember == nil {
 		ps = append(ps, Problem{"appMember", "", "must be set"})
 	}
-	for _, k := range sortedKeys(a.Labels) {
-		v := a.Labels[k]
-		if err := CheckLabel(k, v); err != nil {
-			ps = append(ps, Problem{"labels", k + "=" + v, err.Error()})
-		}
-		if slices.Contains(StandardLabelKeys, k) {
-			ps = append(ps, Problem{"labels", k + "=" + v, fmt.Sprintf("must not set %q, a label the program sets itself", k)})
-		}
-	}
+	ps = append(ps, ValidateLabels(a.Labels)...)
 	if a.Settings.EnforceSchemas {
 		for _, k := range schemas.Kinds {
 			if a.Schemas[k] == "" {
@@ -142,7 +134,20 @@ type builder struct {
 // StandardLabelKeys are the labels every topic and subscription carries.
 var StandardLabelKeys = []string{"app", "component", "env", "managed-by"}
 
-func sortedKeys(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }
+// ValidateLabels checks extra labels: each in GCP's label format, none of the standard ones.
+func ValidateLabels(labels map[string]string) Problems {
+	var ps Problems
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
+		v := labels[k]
+		if err := CheckLabel(k, v); err != nil {
+			ps = append(ps, Problem{"labels", k + "=" + v, err.Error()})
+		}
+		if slices.Contains(StandardLabelKeys, k) {
+			ps = append(ps, Problem{"labels", k + "=" + v, fmt.Sprintf("must not set %q, a label the program sets itself", k)})
+		}
+	}
+	return ps
+}
 
 // labels are the standard labels plus the configured extra ones.
 func (b builder) labels() pulumi.StringMap {

@@ -231,15 +231,7 @@ func (c Config) validate() infra.Problems {
 			ps = append(ps, infra.Problem{Setting: "projectNumber", Value: c.ProjectNumber, Allowed: err.Error() + ", or empty to look it up"})
 		}
 	}
-	for _, k := range slices.Sorted(maps.Keys(c.Labels)) {
-		v := c.Labels[k]
-		if err := infra.CheckLabel(k, v); err != nil {
-			ps = append(ps, infra.Problem{Setting: "labels", Value: k + "=" + v, Allowed: err.Error()})
-		} else if slices.Contains(infra.StandardLabelKeys, k) {
-			ps = append(ps, infra.Problem{Setting: "labels", Value: k + "=" + v,
-				Allowed: fmt.Sprintf("must not set %q, a label the program sets itself", k)})
-		}
-	}
+	ps = append(ps, infra.ValidateLabels(c.Labels)...)
 	return append(ps, c.Settings.Validate()...)
 }
 
