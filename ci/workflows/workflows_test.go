@@ -1,0 +1,173 @@
+package workflows
+
+import (
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rhysd/actionlint"
+)
+
+// repoRoot is the repository root, seen from this package's directory (go test runs a
+// package's tests in its directory).
+const repoRoot = "../.."
+
+var workflowDir = filepath.Join(repoRoot, ".github", "workflows")
+
+// workflowFiles returns every workflow file, so a new workflow is held to the rules too.
+func workflowFiles(t *testing.T) []string {
+	t.Helper()
+	var files []string
+	for _, pattern := range []string{"*.yml", "*.yaml"} {
+		m, err := filepath.Glob(filepath.Join(workflowDir, pattern))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	if len(files) == 0 {
+		t.Fatalf("no workflow in %s", workflowDir)
+	}
+	slices.Sort(files)
+	return files
+}
+
+// presentStacks returns the stacks that have a Pulumi.<stack>.yaml at the repository root.
+func presentStacks(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(repoRoot, "Pulumi.*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stacks []string
+	for _, f := range files {
+		stacks = append(stacks, strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "Pulumi."), ".yaml"))
+	}
+	if len(stacks) == 0 {
+		t.Fatalf("no Pulumi.<stack>.yaml in %s", repoRoot)
+	}
+	slices.Sort(stacks)
+	return stacks
+}
+
+// parse parses a workflow with actionlint and fails the test on any syntax error.
+func parse(t *testing.T, name string, src []byte) *actionlint.Workflow {
+	t.Helper()
+	wf, errs := actionlint.Parse(src)
+	for _, err := range errs {
+		t.Errorf("%s:%d:%d: %s", name, err.Line, err.Column, err.Message)
+	}
+	if wf == nil || len(errs) > 0 {
+		t.FailNow()
+	}
+	return wf
+}
+
+func parseFile(t *testing.T, file string) *actionlint.Workflow {
+	t.Helper()
+	src, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return parse(t, file, src)
+}
+
+// TestActionlint lints every workflow with actionlint. With shellcheck on PATH, actionlint
+// also lints the run: scripts; CI (CI=true) must have it, so CI is never laxer than a
+// developer's machine. .ci/run installs it before go test.
+func TestActionlint(t *testing.T) {
+	t.Parallel()
+	shellcheck, err := exec.LookPath("shellcheck")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("shellcheck is not on PATH: actionlint would not lint the workflows' run: scripts; install shellcheck (.ci/run does)")
+		}
+		t.Log("shellcheck is not on PATH, so run: scripts are not shellchecked; install shellcheck to lint as CI does")
+		shellcheck = ""
+	}
+	root, err := filepath.Abs(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	linter, err := actionlint.NewLinter(io.Discard, &actionlint.LinterOptions{
+		Shellcheck: shellcheck,
+		WorkingDir: root,
+		Color:      actionlint.ColorOptionKindNever,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// NewProject reads .github/actionlint.yaml if there is one; unlike LintRepository it
+	// needs no .git directory, so a source archive lints too.
+	project, err := actionlint.NewProject(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs, err := linter.LintDir(filepath.Join(root, ".github", "workflows"), project)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range errs {
+		t.Error(e)
+	}
+}
+
+// TestWorkflowsKeepTheRules runs every check on every workflow of the repository.
+func TestWorkflowsKeepTheRules(t *testing.T) {
+	t.Parallel()
+	stacks := presentStacks(t)
+	for _, file := range workflowFiles(t) {
+		wf := parseFile(t, file)
+		for _, c := range checks {
+			t.Run(filepath.Base(file)+"/"+c.name, func(t *testing.T) {
+				t.Parallel()
+				for _, f := range c.fn(wf, stacks) {
+					t.Errorf("%s breaks the %s rule: %s", filepath.Base(file), c.name, f)
+				}
+			})
+		}
+	}
+}
+
+// TestWorkflowTriggers pins what starts each workflow; the checks take a workflow that runs
+// on pull requests to plan, preview and run .ci/run, and one that runs on pushes to deploy.
+func TestWorkflowTriggers(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		file   string
+		events []string
+	}{
+		{"pull-request.yml", []string{"pull_request"}},
+		{"deploy.yml", []string{"push", "workflow_dispatch"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			t.Parallel()
+			wf := parseFile(t, filepath.Join(workflowDir, tc.file))
+			var events []string
+			for _, e := range wf.On {
+				events = append(events, e.EventName())
+				// Only main is ever deployed.
+				if push, ok := e.(*actionlint.WebhookEvent); ok && e.EventName() == "push" {
+					var branches []string
+					if push.Branches != nil {
+						for _, b := range push.Branches.Values {
+							branches = append(branches, b.Value)
+						}
+					}
+					if !slices.Equal(branches, []string{"main"}) {
+						t.Errorf("%s runs on pushes to branches %v, want [main]", tc.file, branches)
+					}
+				}
+			}
+			slices.Sort(events)
+			if !slices.Equal(events, tc.events) {
+				t.Errorf("%s runs on %v, want %v", tc.file, events, tc.events)
+			}
+		})
+	}
+}
