@@ -13,27 +13,28 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/aiprod/aiprod-pubsub/render"
+	"github.com/aiprod/aiprod-pubsub/spec"
+	"github.com/aiprod/aiprod-pubsub/stackrun"
 	"github.com/aiprod/aiprod-pubsub/stacks"
 )
 
 // renderStack renders a stack of the repository's own files, with edit applied to its config,
 // and returns the result and the stack's project.
-func renderStack(t *testing.T, stack string, edit func(map[string]string)) (*render.Result, string) {
+func renderStack(t *testing.T, stack string, edit func(map[string]string)) (*stackrun.Result, string) {
 	t.Helper()
-	res, files, err := render.StackEdited("..", stack, edit)
+	res, files, err := stackrun.Stack("..", stack, edit)
 	require.NoError(t, err)
 	return res, files.Config.Values[stacks.ProjectKey]
 }
 
 // topology renders a stack and builds its topology, after break edits the rendered resources.
-func topology(t *testing.T, stack string, edit func(map[string]string), breakIt func(*render.Result)) *Topology {
+func topology(t *testing.T, stack string, edit func(map[string]string), breakIt func(*stackrun.Result)) *Topology {
 	t.Helper()
 	res, project := renderStack(t, stack, edit)
 	if breakIt != nil {
 		breakIt(res)
 	}
-	topo, err := FromResult(res, project)
+	topo, err := FromResult(&res.Stack, project)
 	require.NoError(t, err)
 	return topo
 }
@@ -77,12 +78,12 @@ func TestFromResult(t *testing.T) {
 			require.Len(t, topo.Pipelines, 1)
 			p := topo.Pipelines[0]
 			assert.Equal(t, "pipeline", p.Name)
-			for _, q := range Queues {
-				assert.Equal(t, full("topics", "aiprod-pipeline-"+q), p.Topics[q], q)
-				assert.Equal(t, full("subscriptions", "aiprod-pipeline-"+q+"-sub"), p.Subscriptions[q], q)
+			for _, q := range spec.Queues {
+				assert.Equal(t, full("topics", "aiprod-pipeline-"+string(q)), p.Topics[q], q)
+				assert.Equal(t, full("subscriptions", "aiprod-pipeline-"+string(q)+"-sub"), p.Subscriptions[q], q)
 			}
 
-			jobs := topo.Subscription(p.Subscriptions["jobs"])
+			jobs := topo.Subscription(p.Subscriptions[spec.Jobs])
 			require.NotNil(t, jobs)
 			assert.Equal(t, full("topics", "aiprod-pipeline-jobs"), jobs.Topic)
 			assert.EqualValues(t, 300, jobs.AckDeadlineSeconds)
@@ -97,7 +98,7 @@ func TestFromResult(t *testing.T) {
 			assert.Nil(t, jobs.ExpirationPolicy.Ttl, "never expires")
 			assert.Equal(t, "pulumi", jobs.Labels["managed-by"])
 
-			dlq := topo.Subscription(p.Subscriptions["dlq"])
+			dlq := topo.Subscription(p.Subscriptions[spec.DLQ])
 			require.NotNil(t, dlq)
 			assert.Nil(t, dlq.DeadLetterPolicy)
 			assert.False(t, dlq.EnableMessageOrdering)
@@ -119,7 +120,7 @@ func TestFromResult(t *testing.T) {
 func TestRetentionBeyondPstest(t *testing.T) {
 	t.Parallel()
 	topo := topology(t, "dev", func(v map[string]string) { v["aiprod-pubsub:messageRetentionSeconds"] = "2678400" }, nil)
-	jobs := topo.Subscription(topo.Pipelines[0].Subscriptions["jobs"])
+	jobs := topo.Subscription(topo.Pipelines[0].Subscriptions[spec.Jobs])
 	assert.Equal(t, 7*24*time.Hour, jobs.MessageRetentionDuration.AsDuration())
 	require.Len(t, topo.Notes, 2, "jobs and results")
 	assert.Contains(t, topo.Notes[0], "2678400s")
@@ -129,10 +130,10 @@ func TestRetentionBeyondPstest(t *testing.T) {
 }
 
 // withoutInput deletes an input of the rendered subscription whose name ends with suffix.
-func withoutInput(suffix, key string) func(*render.Result) {
-	return func(res *render.Result) {
+func withoutInput(suffix, key string) func(*stackrun.Result) {
+	return func(res *stackrun.Result) {
 		for _, r := range res.Resources {
-			if r.Type == subscriptionType && strings.HasSuffix(r.Name, suffix) {
+			if r.Type == spec.SubscriptionType && strings.HasSuffix(r.Name, suffix) {
 				delete(r.Inputs, resource.PropertyKey(key))
 			}
 		}
@@ -143,7 +144,7 @@ func TestRehearse(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name, stack string
-		breakIt     func(*render.Result)
+		breakIt     func(*stackrun.Result)
 		// failing lists the scenarios that must fail, with a fragment of their error.
 		failing map[string]string
 	}{

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,17 +15,15 @@ import (
 	"time"
 
 	"cloud.google.com/go/pubsub/v2"
+	vkit "cloud.google.com/go/pubsub/v2/apiv1"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 
 	"github.com/aiprod/aiprod-pubsub/schemas"
+	"github.com/aiprod/aiprod-pubsub/spec"
 )
 
 // ScenarioTimeout bounds each scenario: a behaviour that never happens fails instead of hanging.
 const ScenarioTimeout = 30 * time.Second
-
-// defaultMaxDeliveryAttempts is what the dead-letter scenario expects when the rendered jobs
-// subscription has no dead-letter policy to read it from (GCP's own default).
-const defaultMaxDeliveryAttempts = 5
 
 // Scenario is one behaviour the pipeline relies on, checked against a running server.
 type Scenario struct {
@@ -99,7 +98,7 @@ func Rehearse(ctx context.Context, srv *Server, w io.Writer) ([]Outcome, error) 
 }
 
 // queues returns the full ids of a pipeline's topic and subscription for queue q.
-func queues(p Pipeline, q string) (topic, sub string, err error) {
+func queues(p Pipeline, q spec.Queue) (topic, sub string, err error) {
 	topic, sub = p.Topics[q], p.Subscriptions[q]
 	if topic == "" || sub == "" {
 		return "", "", fmt.Errorf("pipeline %q has no %s topic and subscription (topic %q, subscription %q)", p.Name, q, topic, sub)
@@ -144,8 +143,8 @@ func (r *rehearsal) receive(ctx context.Context, sub string, handle func(*pubsub
 	return ctx.Err()
 }
 
-func (r *rehearsal) job(scenario string, i int, user string) JobMessage {
-	return JobMessage{
+func (r *rehearsal) job(scenario string, i int, user string) schemas.JobMessage {
+	return schemas.JobMessage{
 		JobID:    fmt.Sprintf("rehearsal-%s-%s-%s-%d", r.run, scenario, user, i),
 		UserID:   user,
 		Content:  fmt.Sprintf("job %d of %s", i, user),
@@ -155,8 +154,8 @@ func (r *rehearsal) job(scenario string, i int, user string) JobMessage {
 }
 
 // jobMessage is the Pub/Sub message the API publishes for j: JSON data, the user as ordering key.
-func jobMessage(j JobMessage) (*pubsub.Message, error) {
-	data, err := Encode(schemas.Job, j)
+func jobMessage(j schemas.JobMessage) (*pubsub.Message, error) {
+	data, err := schemas.Encode(schemas.Job, j)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +169,7 @@ func jobMessage(j JobMessage) (*pubsub.Message, error) {
 // ordering publishes several jobs per user, interleaved, and checks that each user's jobs
 // arrive on the jobs subscription in publish order.
 func ordering(ctx context.Context, r *rehearsal, p Pipeline) (string, error) {
-	topic, sub, err := queues(p, "jobs")
+	topic, sub, err := queues(p, spec.Jobs)
 	if err != nil {
 		return "", err
 	}
@@ -196,7 +195,7 @@ func ordering(ctx context.Context, r *rehearsal, p Pipeline) (string, error) {
 	got := map[string][]string{}
 	total := 0
 	err = r.receive(ctx, sub, func(m *pubsub.Message) bool {
-		var j JobMessage
+		var j schemas.JobMessage
 		if json.Unmarshal(m.Data, &j) != nil || !slices.Contains(want[j.UserID], j.JobID) {
 			m.Ack() // not this scenario's
 			return false
@@ -224,19 +223,18 @@ func ordering(ctx context.Context, r *rehearsal, p Pipeline) (string, error) {
 // deadLettering nacks a job on every delivery and checks that it reaches the dlq subscription
 // after exactly maxDeliveryAttempts deliveries, with its data and attributes intact.
 func deadLettering(ctx context.Context, r *rehearsal, p Pipeline) (string, error) {
-	topic, sub, err := queues(p, "jobs")
+	topic, sub, err := queues(p, spec.Jobs)
 	if err != nil {
 		return "", err
 	}
-	_, dlqSub, err := queues(p, "dlq")
+	_, dlqSub, err := queues(p, spec.DLQ)
 	if err != nil {
 		return "", err
 	}
-	rendered := r.srv.Topology.Subscription(sub)
-	maxAttempts, policy := defaultMaxDeliveryAttempts, "no dead-letter policy"
-	if rendered != nil && rendered.DeadLetterPolicy != nil {
-		maxAttempts = int(rendered.DeadLetterPolicy.MaxDeliveryAttempts)
-		policy = fmt.Sprintf("maxDeliveryAttempts %d", maxAttempts)
+	w := poisonWatch{sub: sub, dlqSub: dlqSub, maxAttempts: spec.AttemptsRange.Min, policy: "no dead-letter policy"}
+	if rendered := r.srv.Topology.Subscription(sub); rendered != nil && rendered.DeadLetterPolicy != nil {
+		w.maxAttempts = int(rendered.DeadLetterPolicy.MaxDeliveryAttempts)
+		w.policy = fmt.Sprintf("maxDeliveryAttempts %d", w.maxAttempts)
 	}
 	j := r.job("dead-letter", 0, "user-dl")
 	msg, err := jobMessage(j)
@@ -246,96 +244,119 @@ func deadLettering(ctx context.Context, r *rehearsal, p Pipeline) (string, error
 	if _, err := r.publish(ctx, topic, msg); err != nil {
 		return "", err
 	}
+	w.watch(ctx, r, j.JobID)
+	if err := w.verdict(msg); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("nacked on each of %d deliveries (attempts %v), then on %s with data and attributes intact", w.maxAttempts, w.attempts, dlqSub), nil
+}
 
+// poisonWatch follows a job that every delivery nacks, on its subscription and on the dlq.
+type poisonWatch struct {
+	sub, dlqSub string
+	maxAttempts int
+	policy      string // the dead-letter policy, for messages
+
+	mu sync.Mutex
+	// attempts are the delivery attempt counters of each delivery; 0 when the server sets none.
+	attempts []int
+	dead     *pubsub.Message
+	tooMany  bool
+	errs     [2]error
+}
+
+// watch nacks the job on sub until it turns up on dlqSub, or until it was delivered more often
+// than the policy allows.
+func (w *poisonWatch) watch(ctx context.Context, r *rehearsal, jobID string) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var mu sync.Mutex
-	var attempts []int // the delivery attempt counter of each delivery; 0 when the server sets none
-	var dead *pubsub.Message
-	var tooMany bool
 	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		errs[0] = r.receive(ctx, sub, func(m *pubsub.Message) bool {
-			if m.Attributes["job_id"] != j.JobID {
+	wg.Go(func() {
+		w.errs[0] = r.receive(ctx, w.sub, func(m *pubsub.Message) bool {
+			if m.Attributes["job_id"] != jobID {
 				m.Ack()
 				return false
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			n := 0
-			if m.DeliveryAttempt != nil {
-				n = *m.DeliveryAttempt
-			}
-			attempts = append(attempts, n)
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			w.attempts = append(w.attempts, deliveryAttempt(m))
 			m.Nack()
-			if len(attempts) > maxAttempts {
-				tooMany = true
+			if len(w.attempts) > w.maxAttempts {
+				w.tooMany = true
 				cancel()
 				return true
 			}
 			return false
 		})
-	}()
-	go func() {
-		defer wg.Done()
-		errs[1] = r.receive(ctx, dlqSub, func(m *pubsub.Message) bool {
-			if m.Attributes["job_id"] != j.JobID {
+	})
+	wg.Go(func() {
+		w.errs[1] = r.receive(ctx, w.dlqSub, func(m *pubsub.Message) bool {
+			if m.Attributes["job_id"] != jobID {
 				m.Ack()
 				return false
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			dead = m
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			w.dead = m
 			m.Ack()
 			cancel() // stops the jobs receiver too
 			return true
 		})
-	}()
+	})
 	wg.Wait()
+}
 
-	mu.Lock()
-	defer mu.Unlock()
+// verdict says what went wrong, if anything: too many deliveries, no dead letter, a wrong
+// count, or a dead letter that differs from what was published.
+func (w *poisonWatch) verdict(msg *pubsub.Message) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	switch {
-	case tooMany:
-		return "", fmt.Errorf("the job was delivered %d times on %s (%s) and never reached %s", len(attempts), sub, policy, dlqSub)
-	case dead == nil:
-		return "", fmt.Errorf("the job never reached %s after %d deliveries on %s (%s): %w", dlqSub, len(attempts), sub, policy, errors.Join(errs...))
-	case len(attempts) != maxAttempts:
-		return "", fmt.Errorf("the job reached %s after %d deliveries; %s", dlqSub, len(attempts), policy)
+	case w.tooMany:
+		return fmt.Errorf("the job was delivered %d times on %s (%s) and never reached %s", len(w.attempts), w.sub, w.policy, w.dlqSub)
+	case w.dead == nil:
+		return fmt.Errorf("the job never reached %s after %d deliveries on %s (%s): %w", w.dlqSub, len(w.attempts), w.sub, w.policy, errors.Join(w.errs[:]...))
+	case len(w.attempts) != w.maxAttempts:
+		return fmt.Errorf("the job reached %s after %d deliveries; %s", w.dlqSub, len(w.attempts), w.policy)
 	}
-	for i, n := range attempts {
+	for i, n := range w.attempts {
 		if n != i+1 {
-			return "", fmt.Errorf("delivery attempt counters were %v; want 1..%d", attempts, maxAttempts)
+			return fmt.Errorf("delivery attempt counters were %v; want 1..%d", w.attempts, w.maxAttempts)
 		}
 	}
-	if string(dead.Data) != string(msg.Data) {
-		return "", fmt.Errorf("the dead letter's data is %q; published %q", dead.Data, msg.Data)
+	if string(w.dead.Data) != string(msg.Data) {
+		return fmt.Errorf("the dead letter's data is %q; published %q", w.dead.Data, msg.Data)
 	}
 	for k, v := range msg.Attributes {
-		if dead.Attributes[k] != v {
-			return "", fmt.Errorf("the dead letter's attribute %q is %q; published %q", k, dead.Attributes[k], v)
+		if w.dead.Attributes[k] != v {
+			return fmt.Errorf("the dead letter's attribute %q is %q; published %q", k, w.dead.Attributes[k], v)
 		}
 	}
-	return fmt.Sprintf("nacked on each of %d deliveries (attempts %v), then on %s with data and attributes intact", maxAttempts, attempts, dlqSub), nil
+	return nil
+}
+
+// deliveryAttempt is the delivery attempt counter of m; 0 when the server sets none.
+func deliveryAttempt(m *pubsub.Message) int {
+	if m.DeliveryAttempt != nil {
+		return *m.DeliveryAttempt
+	}
+	return 0
 }
 
 // resultsFlow publishes a worker's result and checks that it arrives on the results
 // subscription as sent.
 func resultsFlow(ctx context.Context, r *rehearsal, p Pipeline) (string, error) {
-	topic, sub, err := queues(p, "results")
+	topic, sub, err := queues(p, spec.Results)
 	if err != nil {
 		return "", err
 	}
-	want := ResultMessage{
+	want := schemas.ResultMessage{
 		JobID:            r.job("result", 0, "user-r").JobID,
-		Status:           StatusSuccess,
+		Status:           schemas.StatusSuccess,
 		Output:           map[string]string{"video": "gs://aiprod-rehearsal/output.mp4"},
 		ProcessingTimeMS: 1234,
 	}
-	data, err := Encode(schemas.Result, want)
+	data, err := schemas.Encode(schemas.Result, want)
 	if err != nil {
 		return "", err
 	}
@@ -343,9 +364,9 @@ func resultsFlow(ctx context.Context, r *rehearsal, p Pipeline) (string, error) 
 		return "", err
 	}
 	var mu sync.Mutex
-	var got *ResultMessage
+	var got *schemas.ResultMessage
 	err = r.receive(ctx, sub, func(m *pubsub.Message) bool {
-		var res ResultMessage
+		var res schemas.ResultMessage
 		if json.Unmarshal(m.Data, &res) != nil || res.JobID != want.JobID {
 			m.Ack()
 			return false
@@ -371,7 +392,7 @@ func resultsFlow(ctx context.Context, r *rehearsal, p Pipeline) (string, error) 
 // ack deadline and checks that the job is delivered again. It pulls with the unary API because
 // the client library's Receive extends deadlines by itself.
 func redelivery(ctx context.Context, r *rehearsal, p Pipeline) (string, error) {
-	topic, sub, err := queues(p, "jobs")
+	topic, sub, err := queues(p, spec.Jobs)
 	if err != nil {
 		return "", err
 	}
@@ -379,10 +400,7 @@ func redelivery(ctx context.Context, r *rehearsal, p Pipeline) (string, error) {
 	if rendered == nil {
 		return "", fmt.Errorf("%s was not created", sub)
 	}
-	deadline := time.Duration(rendered.AckDeadlineSeconds) * time.Second
-	if deadline == 0 {
-		deadline = 10 * time.Second // the API's default
-	}
+	deadline := time.Duration(cmp.Or(int(rendered.AckDeadlineSeconds), spec.DefaultAckDeadlineSeconds)) * time.Second
 	j := r.job("redeliver", 0, "user-rd")
 	msg, err := jobMessage(j)
 	if err != nil {
@@ -392,44 +410,12 @@ func redelivery(ctx context.Context, r *rehearsal, p Pipeline) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	id := ids[0]
-	admin := r.client.SubscriptionAdminClient
-
-	// pull returns this job's delivery, or nil if the server has none to give right now.
-	pull := func(wait bool) (*pubsubpb.ReceivedMessage, error) {
-		for {
-			resp, err := admin.Pull(ctx, &pubsubpb.PullRequest{Subscription: sub, MaxMessages: 100, ReturnImmediately: !wait})
-			if err != nil {
-				return nil, fmt.Errorf("pulling from %s: %w", sub, err)
-			}
-			var mine *pubsubpb.ReceivedMessage
-			var others []string
-			for _, rm := range resp.ReceivedMessages {
-				if rm.Message.MessageId == id {
-					mine = rm
-				} else {
-					others = append(others, rm.AckId)
-				}
-			}
-			if len(others) > 0 {
-				if err := admin.Acknowledge(ctx, &pubsubpb.AcknowledgeRequest{Subscription: sub, AckIds: others}); err != nil {
-					return nil, fmt.Errorf("acking on %s: %w", sub, err)
-				}
-			}
-			if mine != nil || !wait {
-				return mine, nil
-			}
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-		}
-	}
-
-	first, err := pull(true)
+	pl := puller{admin: r.client.SubscriptionAdminClient, sub: sub, id: ids[0]}
+	first, err := pl.pull(ctx, true)
 	if err != nil {
 		return "", err
 	}
-	again, err := pull(false)
+	again, err := pl.pull(ctx, false)
 	if err != nil {
 		return "", err
 	}
@@ -437,12 +423,12 @@ func redelivery(ctx context.Context, r *rehearsal, p Pipeline) (string, error) {
 		return "", fmt.Errorf("the job was delivered again before its ack deadline of %s", deadline)
 	}
 	r.srv.Advance(deadline + time.Second)
-	second, err := pull(true)
+	second, err := pl.pull(ctx, true)
 	if err != nil {
 		return "", err
 	}
-	if err := admin.Acknowledge(ctx, &pubsubpb.AcknowledgeRequest{Subscription: sub, AckIds: []string{second.AckId}}); err != nil {
-		return "", fmt.Errorf("acking on %s: %w", sub, err)
+	if err := pl.ack(ctx, second.AckId); err != nil {
+		return "", err
 	}
 	if string(second.Message.Data) != string(msg.Data) {
 		return "", fmt.Errorf("the redelivered job's data is %q; published %q", second.Message.Data, msg.Data)
@@ -451,4 +437,67 @@ func redelivery(ctx context.Context, r *rehearsal, p Pipeline) (string, error) {
 		return "", fmt.Errorf("delivery attempts were %d then %d; want consecutive", first.DeliveryAttempt, second.DeliveryAttempt)
 	}
 	return fmt.Sprintf("not redelivered within the %s ack deadline; redelivered (attempt %d) once the clock passed it", deadline, second.DeliveryAttempt), nil
+}
+
+// puller pulls one message from a subscription with the unary API, acking any other.
+type puller struct {
+	admin *vkit.SubscriptionAdminClient
+	sub   string
+	id    string // the message id to wait for
+}
+
+// noWait is how long a pull that must not wait gives the server to answer: the server holds
+// an empty pull for a while before it answers.
+const noWait = 200 * time.Millisecond
+
+// pull returns the message's delivery. With wait it pulls until the message comes; without, it
+// returns nil when the server has no delivery of it to give right now.
+func (pl puller) pull(ctx context.Context, wait bool) (*pubsubpb.ReceivedMessage, error) {
+	for {
+		pctx, cancel := ctx, context.CancelFunc(func() {})
+		if !wait {
+			pctx, cancel = context.WithTimeout(ctx, noWait)
+		}
+		resp, err := pl.admin.Pull(pctx, &pubsubpb.PullRequest{Subscription: pl.sub, MaxMessages: 100})
+		cancel()
+		switch {
+		case !wait && err != nil && ctx.Err() == nil && pctx.Err() != nil:
+			return nil, nil // nothing within noWait
+		case err != nil:
+			return nil, fmt.Errorf("pulling from %s: %w", pl.sub, err)
+		}
+		mine, err := pl.keep(ctx, resp.ReceivedMessages)
+		if err != nil || mine != nil || !wait {
+			return mine, err
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// keep returns the delivery of the message among received and acks the others.
+func (pl puller) keep(ctx context.Context, received []*pubsubpb.ReceivedMessage) (*pubsubpb.ReceivedMessage, error) {
+	var mine *pubsubpb.ReceivedMessage
+	var others []string
+	for _, rm := range received {
+		if rm.Message.MessageId == pl.id {
+			mine = rm
+		} else {
+			others = append(others, rm.AckId)
+		}
+	}
+	if len(others) > 0 {
+		if err := pl.ack(ctx, others...); err != nil {
+			return nil, err
+		}
+	}
+	return mine, nil
+}
+
+func (pl puller) ack(ctx context.Context, ackIDs ...string) error {
+	if err := pl.admin.Acknowledge(ctx, &pubsubpb.AcknowledgeRequest{Subscription: pl.sub, AckIds: ackIDs}); err != nil {
+		return fmt.Errorf("acking on %s: %w", pl.sub, err)
+	}
+	return nil
 }

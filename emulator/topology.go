@@ -12,14 +12,8 @@ import (
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	"github.com/aiprod/aiprod-pubsub/render"
-)
-
-// Type tokens of the resources the emulator reads, as the engine sees them.
-const (
-	topicType        = render.TopicType
-	subscriptionType = render.SubscriptionType
-	pipelineType     = render.PipelineType
+	"github.com/aiprod/aiprod-pubsub/inventory"
+	"github.com/aiprod/aiprod-pubsub/spec"
 )
 
 // maxSubscriptionRetention is the longest subscription retention pstest accepts; GCP allows 31
@@ -35,7 +29,7 @@ type Topology struct {
 	// subscription names its topic and its dead-letter topic.
 	Topics        []*pubsubpb.Topic
 	Subscriptions []*pubsubpb.Subscription
-	// Pipelines are the aiprod:messaging:Pipeline components with their three queues.
+	// Pipelines are the pipeline components with their three queues, as their outputs name them.
 	Pipelines []Pipeline
 	// Skipped are the registered resources the emulator does not represent.
 	Skipped []Skipped
@@ -43,12 +37,11 @@ type Topology struct {
 	Notes []string
 }
 
-// Pipeline is one pipeline's queues: full topic and subscription ids keyed by queue (jobs,
-// results, dlq).
+// Pipeline is one pipeline's queues: full topic and subscription ids keyed by queue.
 type Pipeline struct {
 	Name          string
-	Topics        map[string]string
-	Subscriptions map[string]string
+	Topics        map[spec.Queue]string
+	Subscriptions map[spec.Queue]string
 }
 
 // Skipped is a registered resource the emulator does not create.
@@ -58,54 +51,39 @@ type Skipped struct {
 
 func (s Skipped) String() string { return fmt.Sprintf("%s %s: %s", s.Type, s.Name, s.Reason) }
 
-// Queues are the queue keys of a pipeline, in the order the rehearsal uses them.
-var Queues = []string{"jobs", "results", "dlq"}
-
 // skipReasons says why a resource type has no counterpart in the emulator.
 var skipReasons = map[string]string{
-	render.TopicMemberType:        "the emulator has no IAM; every client may publish and pull",
-	render.SubscriptionMemberType: "the emulator has no IAM; every client may publish and pull",
-	render.ServiceAccountType:     "the emulator has no service accounts and needs no credentials",
-	render.SchemaType:             "the in-memory Pub/Sub does not enforce schemas; the rehearsal checks every message it publishes against schemas/ instead",
+	spec.TopicIAMMemberType:        "the emulator has no IAM; every client may publish and pull",
+	spec.SubscriptionIAMMemberType: "the emulator has no IAM; every client may publish and pull",
+	spec.ServiceAccountType:        "the emulator has no service accounts and needs no credentials",
+	spec.SchemaType:                "the in-memory Pub/Sub does not enforce schemas; the rehearsal checks every message it publishes against schemas/ instead",
 }
 
 // FromResult builds the topology of a rendered stack. project is the stack's gcp:project;
 // every topic and subscription must be in it.
-func FromResult(res *render.Result, project string) (*Topology, error) {
+func FromResult(res *inventory.Stack, project string) (*Topology, error) {
 	if project == "" {
 		return nil, fmt.Errorf("the stack has no gcp:project")
 	}
 	t := &Topology{Project: project}
-	pipelines := map[string]*Pipeline{} // by component URN
-	for _, r := range res.Resources {
-		if r.Type == pipelineType {
-			pipelines[r.URN] = &Pipeline{Name: r.Name, Topics: map[string]string{}, Subscriptions: map[string]string{}}
-		}
-	}
 	var errs []string
 	for _, r := range res.Resources {
 		in := r.Inputs.Mappable()
 		switch {
-		case r.Type == topicType:
+		case r.Type == spec.TopicType:
 			topic, err := t.topic(in)
 			if err != nil {
 				errs = append(errs, fmt.Sprintf("topic %s: %v", r.URN, err))
 				continue
 			}
 			t.Topics = append(t.Topics, topic)
-			if p, q := pipelines[r.Parent], queueOf(str(in, "name")); p != nil && q != "" {
-				p.Topics[q] = topic.Name
-			}
-		case r.Type == subscriptionType:
+		case r.Type == spec.SubscriptionType:
 			sub, err := t.subscription(in)
 			if err != nil {
 				errs = append(errs, fmt.Sprintf("subscription %s: %v", r.URN, err))
 				continue
 			}
 			t.Subscriptions = append(t.Subscriptions, sub)
-			if p, q := pipelines[r.Parent], queueOf(strings.TrimSuffix(str(in, "name"), "-sub")); p != nil && q != "" {
-				p.Subscriptions[q] = sub.Name
-			}
 		case r.Custom:
 			reason, ok := skipReasons[r.Type]
 			if !ok {
@@ -117,20 +95,33 @@ func FromResult(res *render.Result, project string) (*Topology, error) {
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("the rendered stack cannot be emulated:\n  %s", strings.Join(errs, "\n  "))
 	}
-	for _, urn := range slices.Sorted(maps.Keys(pipelines)) {
-		t.Pipelines = append(t.Pipelines, *pipelines[urn])
+	pipelines, err := pipelinesOf(res.Outputs)
+	if err != nil {
+		return nil, err
 	}
+	t.Pipelines = pipelines
 	return t, nil
 }
 
-// queueOf returns the queue key a name ends with, or "".
-func queueOf(name string) string {
-	for _, q := range Queues {
-		if strings.HasSuffix(name, "-"+q) {
-			return q
+// pipelinesOf reads the pipelines' queues from the stack's outputs, where each pipeline
+// component exports its topic and subscription ids.
+func pipelinesOf(outputs map[string]any) ([]Pipeline, error) {
+	all, _ := outputs[spec.PipelinesOutput].(map[string]any)
+	var out []Pipeline
+	for _, name := range slices.Sorted(maps.Keys(all)) {
+		values, _ := all[name].(map[string]any)
+		p := Pipeline{Name: name, Topics: map[spec.Queue]string{}, Subscriptions: map[spec.Queue]string{}}
+		for _, q := range spec.Queues {
+			topic, _ := values[spec.TopicOutput(q)].(string)
+			sub, _ := values[spec.SubscriptionOutput(q)].(string)
+			if topic == "" || sub == "" {
+				return nil, fmt.Errorf("pipeline %q exports no %s and %s", name, spec.TopicOutput(q), spec.SubscriptionOutput(q))
+			}
+			p.Topics[q], p.Subscriptions[q] = topic, sub
 		}
+		out = append(out, p)
 	}
-	return ""
+	return out, nil
 }
 
 // Subscription returns the subscription with the given full id, or nil.
@@ -158,7 +149,7 @@ func (t *Topology) topic(in map[string]any) (*pubsubpb.Topic, error) {
 		return nil, err
 	}
 	topic := &pubsubpb.Topic{
-		Name:       fmt.Sprintf("projects/%s/topics/%s", t.Project, name),
+		Name:       spec.TopicID(t.Project, name),
 		Labels:     strMap(in, "labels"),
 		KmsKeyName: str(in, "kmsKeyName"),
 	}
@@ -182,7 +173,7 @@ func (t *Topology) subscription(in map[string]any) (*pubsubpb.Subscription, erro
 		return nil, err
 	}
 	sub := &pubsubpb.Subscription{
-		Name:                  fmt.Sprintf("projects/%s/subscriptions/%s", t.Project, name),
+		Name:                  spec.SubscriptionID(t.Project, name),
 		Topic:                 t.fullTopic(str(in, "topic")),
 		AckDeadlineSeconds:    int32(num(in, "ackDeadlineSeconds")),
 		EnableMessageOrdering: boolean(in, "enableMessageOrdering"),
@@ -236,10 +227,10 @@ func (t *Topology) subscription(in map[string]any) (*pubsubpb.Subscription, erro
 // fullTopic turns a topic reference into a full id in the stack's project; the provider
 // accepts a short name too.
 func (t *Topology) fullTopic(ref string) string {
-	if ref == "" || strings.HasPrefix(ref, "projects/") {
+	if ref == "" || spec.IsTopicID(ref) {
 		return ref
 	}
-	return fmt.Sprintf("projects/%s/topics/%s", t.Project, ref)
+	return spec.TopicID(t.Project, ref)
 }
 
 func str(m map[string]any, k string) string {

@@ -6,12 +6,8 @@ import (
 
 	"github.com/pulumi/pulumi-gcp/sdk/v8/go/gcp/pubsub"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-)
 
-// The roles this stack grants.
-const (
-	RolePublisher  = "roles/pubsub.publisher"
-	RoleSubscriber = "roles/pubsub.subscriber"
+	"github.com/aiprod/aiprod-pubsub/spec"
 )
 
 // grant is one additive IAM member: role -> member, on a topic or a subscription. The same
@@ -28,28 +24,28 @@ type grant struct {
 // subscriber on a topic would only let it attach subscriptions. The Pub/Sub service agent
 // publishes dead letters to the dlq topic and must be subscriber on every dead-lettering
 // subscription; without these grants GCP never forwards a message to the dlq and says nothing.
-func (b builder) iam(topics map[Queue]*pubsub.Topic, subs map[Queue]*pubsub.Subscription) error {
+func (b builder) iam(topics map[spec.Queue]*pubsub.Topic, subs map[spec.Queue]*pubsub.Subscription) error {
 	s := b.args.Settings
 	app := b.args.AppMember
-	agent := b.serviceAgent()
-	for _, q := range Queues {
-		grants := []grant{{"app", RolePublisher, app}}
-		if q == DLQ {
-			grants = append(grants, grant{"agent", RolePublisher, agent})
+	agent := pulumi.String(spec.ServiceAgent(b.args.ProjectNumber))
+	for _, q := range spec.Queues {
+		grants := []grant{{"app", spec.RolePublisher, app}}
+		if q == spec.DLQ {
+			grants = append(grants, grant{"agent", spec.RolePublisher, agent})
 		}
-		if err := b.topicGrants(topics[q], TopicName(s.NamePrefix, b.args.Pipeline, q), grants); err != nil {
+		if err := b.topicGrants(topics[q], b.topicName(q), grants); err != nil {
 			return err
 		}
 	}
-	for _, q := range Queues {
+	for _, q := range spec.Queues {
 		var grants []grant
 		if slices.Contains(s.AppSubscriptions, q) {
-			grants = append(grants, grant{"app", RoleSubscriber, app})
+			grants = append(grants, grant{"app", spec.RoleSubscriber, app})
 		}
-		if s.deadLetters(q) {
-			grants = append(grants, grant{"agent", RoleSubscriber, agent})
+		if s.Subscriptions[q].DeadLetter {
+			grants = append(grants, grant{"agent", spec.RoleSubscriber, agent})
 		}
-		if err := b.subscriptionGrants(subs[q], SubscriptionName(s.NamePrefix, b.args.Pipeline, q), grants); err != nil {
+		if err := b.subscriptionGrants(subs[q], spec.SubscriptionName(s.NamePrefix, b.args.Pipeline, q), grants); err != nil {
 			return err
 		}
 	}
@@ -98,16 +94,11 @@ func (b builder) declareGrants(target pulumi.Resource, kind, name string, grants
 	declare func(logical string, g grant, opts []pulumi.ResourceOption) error,
 ) error {
 	for _, g := range grants {
-		if err := declare(memberName(name, g), g, b.memberOpts(target)); err != nil {
+		// A member's logical name is <target>-<role>-<who>: aiprod-pipeline-jobs-publisher-app.
+		logical := name + "-" + spec.RoleName(g.role) + "-" + g.key
+		if err := declare(logical, g, b.memberOpts(target)); err != nil {
 			return fmt.Errorf("granting %s on %s %q: %w", g.role, kind, name, err)
 		}
 	}
 	return nil
-}
-
-// memberName is a member's logical name: <target>-<role>-<who>, e.g.
-// aiprod-pipeline-jobs-publisher-app.
-func memberName(target string, g grant) string {
-	role := g.role[len("roles/pubsub."):]
-	return target + "-" + role + "-" + g.key
 }

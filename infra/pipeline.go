@@ -4,17 +4,11 @@ package infra
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 
-	"github.com/pulumi/pulumi-gcp/sdk/v8/go/gcp/pubsub"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/aiprod/aiprod-pubsub/schemas"
+	"github.com/aiprod/aiprod-pubsub/spec"
 )
-
-// PipelineType is the type token of the Pipeline component.
-const PipelineType = "aiprod:messaging:Pipeline"
 
 // PipelineArgs are the inputs of NewPipeline.
 type PipelineArgs struct {
@@ -30,47 +24,50 @@ type PipelineArgs struct {
 	Labels map[string]string
 	// AppMember is the application's IAM member, serviceAccount:<email>. Required.
 	AppMember pulumi.StringInput
-	// Settings are the pipeline's tunables. Required; start from DefaultSettings().
-	Settings Settings
-	// Schemas are the Avro definitions of the message contracts. Required when
-	// Settings.EnforceSchemas is true: one for each of schemas.Kinds.
-	Schemas map[schemas.Kind]string
+	// KMSKeyName is the Cloud KMS key that encrypts the topics; it may be a secret. Optional;
+	// defaults to Google-managed keys.
+	KMSKeyName pulumi.StringPtrInput
+	// Settings are the pipeline's tunables. Required; start from spec.Defaults().
+	Settings spec.Settings
+	// Schemas are the Avro definitions of the message contracts, keyed by Queue.Contract().
+	// Required when Settings.EnforceSchemas is true.
+	Schemas map[spec.Contract]string
 }
 
 // Pipeline is one pipeline's topology, the parent of all of its resources.
 type Pipeline struct {
 	pulumi.ResourceState
 
-	Topics        map[Queue]*pubsub.Topic
-	Subscriptions map[Queue]*pubsub.Subscription
-
-	// Outputs are the full ids of the topics and subscriptions, keyed as in the stack outputs.
+	// Outputs are the full ids of the topics and subscriptions, keyed as in the stack outputs:
+	// <queue>Topic and <queue>Subscription.
 	Outputs pulumi.StringMap
 }
 
+// validate checks every argument and reports the problems by field name.
 func (a PipelineArgs) validate() error {
-	var ps Problems
-	if err := CheckProjectID(a.Project); err != nil {
-		ps = append(ps, Problem{"project", a.Project, err.Error()})
+	var ps spec.Problems
+	if err := spec.CheckProjectID(a.Project); err != nil {
+		ps = append(ps, spec.Problem{Field: "Project", Value: a.Project, Allowed: err.Error()})
 	}
-	if err := CheckProjectNumber(a.ProjectNumber); err != nil {
-		ps = append(ps, Problem{"projectNumber", a.ProjectNumber, err.Error()})
+	if err := spec.CheckProjectNumber(a.ProjectNumber); err != nil {
+		ps = append(ps, spec.Problem{Field: "ProjectNumber", Value: a.ProjectNumber, Allowed: err.Error()})
 	}
-	if err := CheckLabel("env", a.Environment); a.Environment == "" || err != nil {
-		ps = append(ps, Problem{"environment", a.Environment, "must be a non-empty label value ([a-z0-9_-], at most 63 characters)"})
+	if err := spec.CheckLabel("env", a.Environment); a.Environment == "" || err != nil {
+		ps = append(ps, spec.Problem{Field: "Environment", Value: a.Environment, Allowed: "must be a non-empty label value ([a-z0-9_-], at most 63 characters)"})
 	}
 	if a.AppMember == nil {
-		ps = append(ps, Problem{"appMember", "", "must be set"})
+		ps = append(ps, spec.Problem{Field: "AppMember", Value: "", Allowed: "must be set"})
 	}
-	ps = append(ps, ValidateLabels(a.Labels)...)
+	ps = append(ps, spec.ValidateLabels(a.Labels)...)
 	if a.Settings.EnforceSchemas {
-		for _, k := range schemas.Kinds {
-			if a.Schemas[k] == "" {
-				ps = append(ps, Problem{"schemas", string(k), "a definition is required when enforceSchemas is true"})
+		for _, q := range spec.Queues {
+			if c := q.Contract(); c != "" && a.Schemas[c] == "" {
+				ps = append(ps, spec.Problem{Field: "Schemas", Value: string(c),
+					Allowed: "a definition is required when EnforceSchemas is true", Refs: []string{"EnforceSchemas"}})
 			}
 		}
 	}
-	ps = append(ps, ValidateNames(a.Settings.NamePrefix, a.Pipeline)...)
+	ps = append(ps, spec.ValidateNames(a.Settings.NamePrefix, a.Pipeline)...)
 	ps = append(ps, a.Settings.Validate()...)
 	if len(ps) > 0 {
 		return ps
@@ -85,7 +82,7 @@ func NewPipeline(ctx *pulumi.Context, args PipelineArgs, opts ...pulumi.Resource
 		return nil, fmt.Errorf("pipeline %q: %w", args.Pipeline, err)
 	}
 	p := &Pipeline{}
-	if err := ctx.RegisterComponentResource(PipelineType, args.Pipeline, p, opts...); err != nil {
+	if err := ctx.RegisterComponentResource(spec.PipelineType, args.Pipeline, p, opts...); err != nil {
 		return nil, fmt.Errorf("registering pipeline %q: %w", args.Pipeline, err)
 	}
 	b := builder{ctx: ctx, args: args, parent: p}
@@ -104,24 +101,19 @@ func NewPipeline(ctx *pulumi.Context, args PipelineArgs, opts ...pulumi.Resource
 	if err := b.iam(topics, subs); err != nil {
 		return nil, err
 	}
-	p.Topics, p.Subscriptions = topics, subs
 	p.Outputs = pulumi.StringMap{}
-	for _, q := range Queues {
-		p.Outputs[string(q)+"Topic"] = topics[q].ID().ToStringOutput()
-		p.Outputs[string(q)+"Subscription"] = subs[q].ID().ToStringOutput()
+	outputs := pulumi.Map{}
+	for _, q := range spec.Queues {
+		p.Outputs[spec.TopicOutput(q)] = topics[q].ID().ToStringOutput()
+		p.Outputs[spec.SubscriptionOutput(q)] = subs[q].ID().ToStringOutput()
 	}
-	if err := ctx.RegisterResourceOutputs(p, toMap(p.Outputs)); err != nil {
+	for k, v := range p.Outputs {
+		outputs[k] = v
+	}
+	if err := ctx.RegisterResourceOutputs(p, outputs); err != nil {
 		return nil, fmt.Errorf("registering outputs of pipeline %q: %w", args.Pipeline, err)
 	}
 	return p, nil
-}
-
-func toMap(m pulumi.StringMap) pulumi.Map {
-	out := pulumi.Map{}
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // builder carries what every child resource needs.
@@ -129,24 +121,6 @@ type builder struct {
 	ctx    *pulumi.Context
 	args   PipelineArgs
 	parent pulumi.Resource
-}
-
-// StandardLabelKeys are the labels every topic and subscription carries.
-var StandardLabelKeys = []string{"app", "component", "env", "managed-by"}
-
-// ValidateLabels checks extra labels: each in GCP's label format, none of the standard ones.
-func ValidateLabels(labels map[string]string) Problems {
-	var ps Problems
-	for _, k := range slices.Sorted(maps.Keys(labels)) {
-		v := labels[k]
-		if err := CheckLabel(k, v); err != nil {
-			ps = append(ps, Problem{"labels", k + "=" + v, err.Error()})
-		}
-		if slices.Contains(StandardLabelKeys, k) {
-			ps = append(ps, Problem{"labels", k + "=" + v, fmt.Sprintf("must not set %q, a label the program sets itself", k)})
-		}
-	}
-	return ps
 }
 
 // labels are the standard labels plus the configured extra ones.
@@ -162,12 +136,12 @@ func (b builder) labels() pulumi.StringMap {
 	return m
 }
 
-// opts are the options of a topic or subscription: parented, and protected where asked.
+// opts are the options of a topic, subscription or schema: parented, and protected where asked.
 func (b builder) opts() []pulumi.ResourceOption {
 	return []pulumi.ResourceOption{pulumi.Parent(b.parent), pulumi.Protect(b.args.Settings.Protect)}
 }
 
-// serviceAgent is the Pub/Sub service agent of the project: it moves dead letters.
-func (b builder) serviceAgent() pulumi.String {
-	return pulumi.String(fmt.Sprintf("serviceAccount:service-%s@gcp-sa-pubsub.iam.gserviceaccount.com", b.args.ProjectNumber))
+// topicName is the physical name of a queue's topic.
+func (b builder) topicName(q spec.Queue) string {
+	return spec.TopicName(b.args.Settings.NamePrefix, b.args.Pipeline, q)
 }

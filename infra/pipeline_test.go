@@ -1,7 +1,6 @@
 package infra_test
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -9,13 +8,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiprod/aiprod-pubsub/infra"
-	"github.com/aiprod/aiprod-pubsub/render"
 	"github.com/aiprod/aiprod-pubsub/schemas"
-	"github.com/aiprod/aiprod-pubsub/stacks"
+	"github.com/aiprod/aiprod-pubsub/spec"
+	"github.com/aiprod/aiprod-pubsub/stackrun"
 )
 
 func validArgs() infra.PipelineArgs {
-	defs := map[schemas.Kind]string{}
+	defs := map[spec.Contract]string{}
 	all, err := schemas.Load(schemas.FS)
 	if err != nil {
 		panic(err)
@@ -30,13 +29,12 @@ func validArgs() infra.PipelineArgs {
 		ProjectNumber: "123456789012",
 		Environment:   "test",
 		AppMember:     pulumi.String("serviceAccount:aiprod-sa@aiprod-test-000000.iam.gserviceaccount.com"),
-		Settings:      infra.DefaultSettings(),
+		Settings:      spec.Defaults(),
 	}
 }
 
-func runPipeline(args infra.PipelineArgs) (*render.Result, error) {
-	raw := stacks.Raw{Values: map[string]string{}}
-	return render.Run("aiprod-pubsub", "test", raw, func(ctx *pulumi.Context) (pulumi.Map, error) {
+func runPipeline(args infra.PipelineArgs) (*stackrun.Result, error) {
+	return stackrun.Run("aiprod-pubsub", "test", nil, func(ctx *pulumi.Context) (pulumi.Map, error) {
 		p, err := infra.NewPipeline(ctx, args)
 		if err != nil {
 			return nil, err
@@ -50,7 +48,7 @@ func runPipeline(args infra.PipelineArgs) (*render.Result, error) {
 }
 
 // TestNewPipelineRejectsBadArgs: a caller of infra gets every problem before anything is
-// registered, named after the argument.
+// registered, named after the argument's field.
 func TestNewPipelineRejectsBadArgs(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -58,14 +56,17 @@ func TestNewPipelineRejectsBadArgs(t *testing.T) {
 		edit func(a *infra.PipelineArgs)
 		want string
 	}{
-		{"zero settings", func(a *infra.PipelineArgs) { a.Settings = infra.Settings{} }, "jobsAckDeadlineSeconds is 0"},
-		{"no project number", func(a *infra.PipelineArgs) { a.ProjectNumber = "" }, `projectNumber is ""`},
-		{"bad project", func(a *infra.PipelineArgs) { a.Project = "P" }, `project is "P"`},
-		{"no app member", func(a *infra.PipelineArgs) { a.AppMember = nil }, "appMember"},
-		{"no environment", func(a *infra.PipelineArgs) { a.Environment = "" }, `environment is ""`},
-		{"standard label", func(a *infra.PipelineArgs) { a.Labels = map[string]string{"app": "x"} }, `labels is "app=x"`},
-		{"bad pipeline", func(a *infra.PipelineArgs) { a.Pipeline = "Big" }, `pipelines is "Big"`},
-		{"enforced schemas without definitions", func(a *infra.PipelineArgs) { a.Schemas = nil }, `schemas is "job"`},
+		{"zero settings", func(a *infra.PipelineArgs) { a.Settings = spec.Settings{} }, `Subscriptions is "jobs"; every queue needs its subscription settings`},
+		{"zero ack deadline", func(a *infra.PipelineArgs) {
+			a.Settings.Subscriptions[spec.Jobs] = spec.Subscription{MessageRetentionSeconds: 600}
+		}, "Subscriptions[jobs].AckDeadlineSeconds is 0; must be between 10 and 600"},
+		{"no project number", func(a *infra.PipelineArgs) { a.ProjectNumber = "" }, `ProjectNumber is ""`},
+		{"bad project", func(a *infra.PipelineArgs) { a.Project = "P" }, `Project is "P"`},
+		{"no app member", func(a *infra.PipelineArgs) { a.AppMember = nil }, "AppMember"},
+		{"no environment", func(a *infra.PipelineArgs) { a.Environment = "" }, `Environment is ""`},
+		{"standard label", func(a *infra.PipelineArgs) { a.Labels = map[string]string{"app": "x"} }, `Labels is "app=x"`},
+		{"bad pipeline", func(a *infra.PipelineArgs) { a.Pipeline = "Big" }, `Pipeline is "Big"`},
+		{"enforced schemas without definitions", func(a *infra.PipelineArgs) { a.Schemas = nil }, `Schemas is "job"; a definition is required when EnforceSchemas is true`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -88,25 +89,4 @@ func TestNewPipelineOutputs(t *testing.T) {
 	assert.Equal(t, "projects/aiprod-test-000000/topics/aiprod-pipeline-dlq", res.Outputs["dlqTopic"])
 	assert.Equal(t, "projects/aiprod-test-000000/subscriptions/aiprod-pipeline-jobs-sub", res.Outputs["jobsSubscription"])
 	assert.Len(t, res.Outputs, 6)
-}
-
-func ExampleSubscriptionName() {
-	for _, q := range infra.Queues {
-		fmt.Println(infra.TopicName("aiprod", "pipeline", q), "->", infra.SubscriptionName("aiprod", "pipeline", q))
-	}
-	// Output:
-	// aiprod-pipeline-jobs -> aiprod-pipeline-jobs-sub
-	// aiprod-pipeline-results -> aiprod-pipeline-results-sub
-	// aiprod-pipeline-dlq -> aiprod-pipeline-dlq-sub
-}
-
-func ExampleSettings_Validate() {
-	s := infra.DefaultSettings()
-	s.MaxDeliveryAttempts = 3
-	s.RetryMinimumBackoffSeconds = 700
-	fmt.Println(s.Validate())
-	// Output:
-	// maxDeliveryAttempts is 3; must be between 5 and 100
-	// retryMinimumBackoffSeconds is 700; must be between 0 and 600
-	// retryMinimumBackoffSeconds is 700; must not exceed retryMaximumBackoffSeconds (600)
 }

@@ -5,6 +5,8 @@ import (
 
 	"github.com/pulumi/pulumi-gcp/sdk/v8/go/gcp/serviceaccount"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/aiprod/aiprod-pubsub/spec"
 )
 
 // AppAccount is the application's service account, created by the stack or referenced.
@@ -32,14 +34,14 @@ type AppAccountArgs struct {
 // its email. A created account's member comes from the provider, so that every grant waits for
 // the account to exist.
 func NewAppAccount(ctx *pulumi.Context, args AppAccountArgs) (*AppAccount, error) {
-	if err := CheckServiceAccountID(args.AccountID); err != nil {
+	if err := spec.CheckServiceAccountID(args.AccountID); err != nil {
 		return nil, fmt.Errorf("service account id %q: %w", args.AccountID, err)
 	}
-	email := fmt.Sprintf("%s@%s.iam.gserviceaccount.com", args.AccountID, args.Project)
+	email := spec.ServiceAccountEmail(args.AccountID, args.Project)
 	if !args.Create {
 		return &AppAccount{
 			Email:  pulumi.String(email).ToStringOutput(),
-			Member: pulumi.String("serviceAccount:" + email).ToStringOutput(),
+			Member: pulumi.String(spec.ServiceAccountMember(email)).ToStringOutput(),
 		}, nil
 	}
 	acct, err := serviceaccount.NewAccount(ctx, args.AccountID, &serviceaccount.AccountArgs{

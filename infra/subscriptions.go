@@ -5,61 +5,43 @@ import (
 
 	"github.com/pulumi/pulumi-gcp/sdk/v8/go/gcp/pubsub"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/aiprod/aiprod-pubsub/spec"
 )
 
-// deadLetters reports whether the subscription on q forwards undeliverable messages to the dlq.
-func (s Settings) deadLetters(q Queue) bool {
-	switch q {
-	case Jobs:
-		return true
-	case Results:
-		return s.DeadLetterResults
-	}
-	return false
-}
-
-// subscriptions declares one pull subscription per topic.
-func (b builder) subscriptions(topics map[Queue]*pubsub.Topic) (map[Queue]*pubsub.Subscription, error) {
+// subscriptions declares one pull subscription per topic, with its queue's settings.
+func (b builder) subscriptions(topics map[spec.Queue]*pubsub.Topic) (map[spec.Queue]*pubsub.Subscription, error) {
 	s := b.args.Settings
-	ackDeadline := map[Queue]int{
-		Jobs:    s.JobsAckDeadlineSeconds,
-		Results: s.ResultsAckDeadlineSeconds,
-		DLQ:     s.DLQAckDeadlineSeconds,
-	}
-	retention := map[Queue]int{
-		Jobs:    s.MessageRetentionSeconds,
-		Results: s.MessageRetentionSeconds,
-		DLQ:     s.DLQMessageRetentionSeconds,
-	}
-	subs := map[Queue]*pubsub.Subscription{}
-	for _, q := range Queues {
-		name := SubscriptionName(s.NamePrefix, b.args.Pipeline, q)
+	subs := map[spec.Queue]*pubsub.Subscription{}
+	for _, q := range spec.Queues {
+		qs := s.Subscriptions[q]
+		name := spec.SubscriptionName(s.NamePrefix, b.args.Pipeline, q)
 		args := &pubsub.SubscriptionArgs{
 			Name:                     pulumi.String(name),
 			Project:                  pulumi.String(b.args.Project),
 			Topic:                    topicID(topics[q]),
 			Labels:                   b.labels(),
-			AckDeadlineSeconds:       pulumi.Int(ackDeadline[q]),
-			MessageRetentionDuration: pulumi.String(fmt.Sprintf("%ds", retention[q])),
+			AckDeadlineSeconds:       pulumi.Int(qs.AckDeadlineSeconds),
+			MessageRetentionDuration: pulumi.String(spec.Seconds(qs.MessageRetentionSeconds)),
 			// Without an expiration policy GCP deletes a subscription after 31 days without
 			// activity; an empty ttl means never.
 			ExpirationPolicy: &pubsub.SubscriptionExpirationPolicyArgs{Ttl: pulumi.String("")},
 		}
-		if q == Jobs {
+		if qs.Ordered {
 			// Publishers use user_id as the ordering key; GCP ignores ordering keys unless the
 			// subscription enables ordering.
 			args.EnableMessageOrdering = pulumi.Bool(true)
 		}
-		if s.deadLetters(q) {
+		if qs.DeadLetter {
 			args.DeadLetterPolicy = &pubsub.SubscriptionDeadLetterPolicyArgs{
-				DeadLetterTopic:     topicID(topics[DLQ]),
+				DeadLetterTopic:     topicID(topics[spec.DLQ]),
 				MaxDeliveryAttempts: pulumi.Int(s.MaxDeliveryAttempts),
 			}
 		}
-		if q != DLQ {
+		if qs.Retry {
 			args.RetryPolicy = &pubsub.SubscriptionRetryPolicyArgs{
-				MinimumBackoff: pulumi.String(fmt.Sprintf("%ds", s.RetryMinimumBackoffSeconds)),
-				MaximumBackoff: pulumi.String(fmt.Sprintf("%ds", s.RetryMaximumBackoffSeconds)),
+				MinimumBackoff: pulumi.String(spec.Seconds(s.RetryMinimumBackoffSeconds)),
+				MaximumBackoff: pulumi.String(spec.Seconds(s.RetryMaximumBackoffSeconds)),
 			}
 		}
 		sub, err := pubsub.NewSubscription(b.ctx, name, args, b.opts()...)

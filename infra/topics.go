@@ -5,25 +5,25 @@ import (
 
 	"github.com/pulumi/pulumi-gcp/sdk/v8/go/gcp/pubsub"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/aiprod/aiprod-pubsub/spec"
 )
+
+// schemaEncoding is how the publishers encode messages, and so how the topics validate them.
+const schemaEncoding = "JSON"
 
 // topics declares the jobs, results and dlq topics. The jobs and results topics enforce their
 // contract when one is given; the dlq topic has none, it receives both kinds.
-func (b builder) topics(contracts map[Queue]*pubsub.Schema) (map[Queue]*pubsub.Topic, error) {
+func (b builder) topics(contracts map[spec.Queue]*pubsub.Schema) (map[spec.Queue]*pubsub.Topic, error) {
 	s := b.args.Settings
-	topics := map[Queue]*pubsub.Topic{}
-	for _, q := range Queues {
-		name := TopicName(s.NamePrefix, b.args.Pipeline, q)
+	topics := map[spec.Queue]*pubsub.Topic{}
+	for _, q := range spec.Queues {
+		name := b.topicName(q)
 		args := &pubsub.TopicArgs{
-			Name:    pulumi.String(name),
-			Project: pulumi.String(b.args.Project),
-			Labels:  b.labels(),
-		}
-		switch {
-		case s.KMSKeyName != "" && s.SecretKMSKeyName:
-			args.KmsKeyName = pulumi.ToSecret(pulumi.String(s.KMSKeyName)).(pulumi.StringOutput)
-		case s.KMSKeyName != "":
-			args.KmsKeyName = pulumi.String(s.KMSKeyName)
+			Name:       pulumi.String(name),
+			Project:    pulumi.String(b.args.Project),
+			Labels:     b.labels(),
+			KmsKeyName: b.args.KMSKeyName,
 		}
 		if len(s.AllowedPersistenceRegions) > 0 {
 			args.MessageStoragePolicy = &pubsub.TopicMessageStoragePolicyArgs{
@@ -35,8 +35,8 @@ func (b builder) topics(contracts map[Queue]*pubsub.Schema) (map[Queue]*pubsub.T
 			// The setting names the schema by its id, built from config rather than from the
 			// schema's outputs: a new revision of the definition never changes the topic.
 			args.SchemaSettings = &pubsub.TopicSchemaSettingsArgs{
-				Schema:   pulumi.String(fmt.Sprintf("projects/%s/schemas/%s", b.args.Project, SchemaName(s.NamePrefix, b.args.Pipeline, q))),
-				Encoding: pulumi.String("JSON"),
+				Schema:   pulumi.String(spec.SchemaID(b.args.Project, spec.SchemaName(s.NamePrefix, b.args.Pipeline, q))),
+				Encoding: pulumi.String(schemaEncoding),
 			}
 			opts = append(opts, pulumi.DependsOn([]pulumi.Resource{schema}))
 		}
@@ -53,5 +53,7 @@ func (b builder) topics(contracts map[Queue]*pubsub.Schema) (map[Queue]*pubsub.T
 // topic's inputs so that it is known during a preview, unlike the topic's id, and it keeps
 // the dependency on the topic.
 func topicID(t *pubsub.Topic) pulumi.StringOutput {
-	return pulumi.Sprintf("projects/%s/topics/%s", t.Project, t.Name)
+	return pulumi.All(t.Project, t.Name).ApplyT(func(v []any) string {
+		return spec.TopicID(v[0].(string), v[1].(string))
+	}).(pulumi.StringOutput)
 }

@@ -1,6 +1,9 @@
 package plan
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // CriticalPath returns the longest chain of create steps through their dependencies, in the
 // order they would be created. A deployment cannot finish faster than this chain, however
@@ -61,8 +64,6 @@ func CriticalPath(steps []Step) []string {
 	for u := end; u != ""; u = next[u] {
 		path = append(path, u)
 	}
-	for i, j := 0, len(path)-1; i < j; i, j = i+1, j-1 {
-		path[i], path[j] = path[j], path[i]
-	}
+	slices.Reverse(path)
 	return path
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"github.com/aiprod/aiprod-pubsub/spec"
 )
 
 // ImportFile is the bulk import file that `pulumi import --file` reads.
@@ -32,7 +34,7 @@ type ImportResource struct {
 }
 
 // importable are the types the import file adopts, in the order they are listed.
-var importable = []string{ServiceAccountType, TopicType, SubscriptionType, TopicMemberType, SubscriptionMemberType}
+var importable = []string{spec.ServiceAccountType, spec.TopicType, spec.SubscriptionType, spec.TopicIAMMemberType, spec.SubscriptionIAMMemberType}
 
 // Import returns the import file that adopts the plan's topics, subscriptions, IAM members and
 // service account, with GCP's import ids, under the same parents as the program declares them,
@@ -127,16 +129,16 @@ func importID(typ string, in resource.PropertyMap) (string, error) {
 	project := get("project")
 	var id string
 	switch typ {
-	case TopicType:
-		id = fmt.Sprintf("projects/%s/topics/%s", project, get("name"))
-	case SubscriptionType:
-		id = fmt.Sprintf("projects/%s/subscriptions/%s", project, get("name"))
-	case TopicMemberType:
-		id = fmt.Sprintf("projects/%s/topics/%s %s %s", project, lastSegment(get("topic")), get("role"), get("member"))
-	case SubscriptionMemberType:
-		id = fmt.Sprintf("projects/%s/subscriptions/%s %s %s", project, lastSegment(get("subscription")), get("role"), get("member"))
-	case ServiceAccountType:
-		id = fmt.Sprintf("projects/%s/serviceAccounts/%s@%s.iam.gserviceaccount.com", project, get("accountId"), project)
+	case spec.TopicType:
+		id = spec.TopicID(project, get("name"))
+	case spec.SubscriptionType:
+		id = spec.SubscriptionID(project, get("name"))
+	case spec.TopicIAMMemberType:
+		id = spec.MemberID(spec.TopicID(project, spec.LastSegment(get("topic"))), get("role"), get("member"))
+	case spec.SubscriptionIAMMemberType:
+		id = spec.MemberID(spec.SubscriptionID(project, spec.LastSegment(get("subscription"))), get("role"), get("member"))
+	case spec.ServiceAccountType:
+		id = spec.ServiceAccountName(project, spec.ServiceAccountEmail(get("accountId"), project))
 	default:
 		return "", fmt.Errorf("type %q cannot be imported by this file", typ)
 	}

@@ -41,7 +41,7 @@ func (p *Plan) WriteMarkdown(w io.Writer) error {
 	}
 	byKind := map[string]int{}
 	for _, s := range p.Steps {
-		byKind[Kind(s.Resource.Type)]++
+		byKind[kind(s.Resource.Type)]++
 	}
 	b.WriteString("\n| resource type | count |\n| --- | ---: |\n")
 	for _, k := range slices.Sorted(maps.Keys(byKind)) {
@@ -51,8 +51,8 @@ func (p *Plan) WriteMarkdown(w io.Writer) error {
 
 	b.WriteString("\n#### Resources\n\n| op | type | name | settings |\n| --- | --- | --- | --- |\n")
 	for _, s := range ordered(p.Steps) {
-		fmt.Fprintf(&b, "| %s | %s | `%s` | %s |\n", s.Op, Kind(s.Resource.Type), s.Resource.Name,
-			cell(strings.Join(Settings(s.Resource), "; ")))
+		fmt.Fprintf(&b, "| %s | %s | `%s` | %s |\n", s.Op, kind(s.Resource.Type), s.Resource.Name,
+			cell(strings.Join(settings(s.Resource), "; ")))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -5,133 +5,170 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/aiprod/aiprod-pubsub/spec"
 )
 
 // WriteMermaid writes a Mermaid flowchart of the topology: topics feed their subscriptions,
 // subscriptions dead-letter to topics, and principals hold roles on topics and subscriptions.
 // Topics and subscriptions are grouped by pipeline.
 func (p *Plan) WriteMermaid(w io.Writer) error {
-	var b strings.Builder
-	b.WriteString("flowchart LR\n")
-	steps := ordered(p.Steps)
+	m := &mermaid{steps: ordered(p.Steps), ids: map[string]string{}, used: map[string]bool{}}
+	m.b.WriteString("flowchart LR\n")
+	m.nodes(p.StackURN())
+	m.principals()
+	m.contractEdges()
+	m.deliveryEdges()
+	m.grantEdges()
+	_, err := io.WriteString(w, m.b.String())
+	return err
+}
 
-	ids := map[string]string{} // "t:"+name or "s:"+name -> node id
-	used := map[string]bool{}
-	nodeID := func(prefix, name string) string {
-		key := prefix + ":" + name
-		if id, ok := ids[key]; ok {
-			return id
-		}
-		id := prefix + "_" + sanitize(name)
-		for base, n := id, 2; used[id]; n++ {
-			id = fmt.Sprintf("%s_%d", base, n)
-		}
-		ids[key], used[id] = id, true
+// mermaid is a flowchart being written.
+type mermaid struct {
+	b     strings.Builder
+	steps []Step
+	ids   map[string]string // "t:"+name, "s:"+name, "c:"+name or "g:"+name -> node id
+	used  map[string]bool
+	// principal is the node id of each IAM member.
+	principal map[string]string
+}
+
+// nodeID is the node of a topic ("t"), subscription ("s"), schema ("c") or group ("g").
+func (m *mermaid) nodeID(prefix, name string) string {
+	key := prefix + ":" + name
+	if id, ok := m.ids[key]; ok {
 		return id
 	}
-	node := func(s Step) string {
-		r := s.Resource
-		switch r.Type {
-		case TopicType:
-			return fmt.Sprintf("%s[[%s]]", nodeID("t", show(r.Inputs, "name")), label("topic "+show(r.Inputs, "name")))
-		case SubscriptionType:
-			return fmt.Sprintf("%s([%s])", nodeID("s", show(r.Inputs, "name")), label("subscription "+show(r.Inputs, "name")))
-		case SchemaType:
-			return fmt.Sprintf("%s[/%s/]", nodeID("c", show(r.Inputs, "name")), label("schema "+show(r.Inputs, "name")))
-		}
-		return ""
+	id := prefix + "_" + sanitize(name)
+	for base, n := id, 2; m.used[id]; n++ {
+		id = fmt.Sprintf("%s_%d", base, n)
 	}
+	m.ids[key], m.used[id] = id, true
+	return id
+}
 
-	// Nodes, grouped under their pipeline component.
+// node declares a topic, subscription or schema; "" for any other resource.
+func (m *mermaid) node(r Step) string {
+	in := r.Resource.Inputs
+	name := show(in, "name")
+	switch r.Resource.Type {
+	case spec.TopicType:
+		return fmt.Sprintf("%s[[%s]]", m.nodeID("t", name), label("topic "+name))
+	case spec.SubscriptionType:
+		return fmt.Sprintf("%s([%s])", m.nodeID("s", name), label("subscription "+name))
+	case spec.SchemaType:
+		return fmt.Sprintf("%s[/%s/]", m.nodeID("c", name), label("schema "+name))
+	}
+	return ""
+}
+
+// nodes declares the topics, subscriptions and schemas, grouped under their pipeline component.
+func (m *mermaid) nodes(root string) {
 	var top []string
 	groups := map[string][]string{}
-	for _, s := range steps {
-		n := node(s)
+	for _, s := range m.steps {
+		n := m.node(s)
 		if n == "" {
 			continue
 		}
-		if parent := s.Resource.Parent; parent != "" && parent != p.StackURN() {
+		if parent := s.Resource.Parent; parent != "" && parent != root {
 			groups[parent] = append(groups[parent], n)
 		} else {
 			top = append(top, n)
 		}
 	}
-	for _, s := range steps {
+	for _, s := range m.steps {
 		r := s.Resource
 		if ns, ok := groups[r.URN]; ok {
-			fmt.Fprintf(&b, "  subgraph %s[%s]\n", nodeID("g", r.Name), label(Kind(r.Type)+": "+r.Name))
+			fmt.Fprintf(&m.b, "  subgraph %s[%s]\n", m.nodeID("g", r.Name), label(kind(r.Type)+": "+r.Name))
 			for _, n := range ns {
-				fmt.Fprintf(&b, "    %s\n", n)
+				fmt.Fprintf(&m.b, "    %s\n", n)
 			}
-			b.WriteString("  end\n")
+			m.b.WriteString("  end\n")
 		}
 	}
 	for _, n := range top {
-		fmt.Fprintf(&b, "  %s\n", n)
+		fmt.Fprintf(&m.b, "  %s\n", n)
 	}
+}
 
-	// Principals, numbered in sorted order.
+// principals declares the IAM members, numbered in sorted order.
+func (m *mermaid) principals() {
 	var members []string
-	for _, s := range steps {
-		if s.Resource.Type == TopicMemberType || s.Resource.Type == SubscriptionMemberType {
-			if m := show(s.Resource.Inputs, "member"); !slices.Contains(members, m) {
-				members = append(members, m)
+	for _, s := range m.steps {
+		if isMember(s.Resource.Type) {
+			if member := show(s.Resource.Inputs, "member"); !slices.Contains(members, member) {
+				members = append(members, member)
 			}
 		}
 	}
 	slices.Sort(members)
-	principal := map[string]string{}
-	for i, m := range members {
-		principal[m] = fmt.Sprintf("p%d", i+1)
-		fmt.Fprintf(&b, "  %s{{%s}}\n", principal[m], label(principalName(m)))
+	m.principal = map[string]string{}
+	for i, member := range members {
+		m.principal[member] = fmt.Sprintf("p%d", i+1)
+		fmt.Fprintf(&m.b, "  %s{{%s}}\n", m.principal[member], label(principalName(member)))
 	}
+}
 
-	// Edges: contracts, delivery, dead letters, grants.
-	for _, s := range steps {
-		r := s.Resource
-		if r.Type != TopicType {
+// isMember reports whether typ is an IAM member on a topic or a subscription.
+func isMember(typ string) bool {
+	return typ == spec.TopicIAMMemberType || typ == spec.SubscriptionIAMMemberType
+}
+
+// contractEdges link each schema to the topics it validates.
+func (m *mermaid) contractEdges() {
+	for _, s := range m.steps {
+		in := s.Resource.Inputs
+		if s.Resource.Type != spec.TopicType {
 			continue
 		}
-		if schema := show(r.Inputs, "schemaSettings.schema"); schema != "" {
-			fmt.Fprintf(&b, "  %s -.->|validates %s| %s\n", nodeID("c", lastSegment(schema)),
-				show(r.Inputs, "schemaSettings.encoding"), nodeID("t", show(r.Inputs, "name")))
+		if schema := show(in, "schemaSettings.schema"); schema != "" {
+			fmt.Fprintf(&m.b, "  %s -.->|validates %s| %s\n", m.nodeID("c", spec.LastSegment(schema)),
+				show(in, "schemaSettings.encoding"), m.nodeID("t", show(in, "name")))
 		}
 	}
-	for _, s := range steps {
-		r := s.Resource
-		if r.Type != SubscriptionType {
+}
+
+// deliveryEdges link each topic to its subscriptions, and subscriptions to their dead-letter
+// topics.
+func (m *mermaid) deliveryEdges() {
+	for _, s := range m.steps {
+		in := s.Resource.Inputs
+		if s.Resource.Type != spec.SubscriptionType {
 			continue
 		}
-		sub := nodeID("s", show(r.Inputs, "name"))
-		fmt.Fprintf(&b, "  %s --> %s\n", nodeID("t", lastSegment(show(r.Inputs, "topic"))), sub)
-		if dl := show(r.Inputs, "deadLetterPolicy.deadLetterTopic"); dl != "" {
-			fmt.Fprintf(&b, "  %s -.->|dead letters after %s| %s\n", sub,
-				show(r.Inputs, "deadLetterPolicy.maxDeliveryAttempts"), nodeID("t", lastSegment(dl)))
+		sub := m.nodeID("s", show(in, "name"))
+		fmt.Fprintf(&m.b, "  %s --> %s\n", m.nodeID("t", spec.LastSegment(show(in, "topic"))), sub)
+		if dl := show(in, "deadLetterPolicy.deadLetterTopic"); dl != "" {
+			fmt.Fprintf(&m.b, "  %s -.->|dead letters after %s| %s\n", sub,
+				show(in, "deadLetterPolicy.maxDeliveryAttempts"), m.nodeID("t", spec.LastSegment(dl)))
 		}
 	}
-	for _, s := range steps {
-		r := s.Resource
+}
+
+// grantEdges link each principal to what it holds a role on.
+func (m *mermaid) grantEdges() {
+	for _, s := range m.steps {
+		in := s.Resource.Inputs
 		var target string
-		switch r.Type {
-		case TopicMemberType:
-			target = nodeID("t", lastSegment(show(r.Inputs, "topic")))
-		case SubscriptionMemberType:
-			target = nodeID("s", lastSegment(show(r.Inputs, "subscription")))
+		switch s.Resource.Type {
+		case spec.TopicIAMMemberType:
+			target = m.nodeID("t", spec.LastSegment(show(in, "topic")))
+		case spec.SubscriptionIAMMemberType:
+			target = m.nodeID("s", spec.LastSegment(show(in, "subscription")))
 		default:
 			continue
 		}
-		role := strings.TrimPrefix(show(r.Inputs, "role"), "roles/pubsub.")
-		fmt.Fprintf(&b, "  %s -->|%s| %s\n", principal[show(r.Inputs, "member")], role, target)
+		fmt.Fprintf(&m.b, "  %s -->|%s| %s\n", m.principal[show(in, "member")], spec.RoleName(show(in, "role")), target)
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }
 
 // principalName shows an IAM member: the Pub/Sub service agent by its role, an account by
 // its email.
 func principalName(member string) string {
-	email := strings.TrimPrefix(member, "serviceAccount:")
-	if strings.HasSuffix(email, "@gcp-sa-pubsub.iam.gserviceaccount.com") {
+	email := spec.MemberEmail(member)
+	if spec.IsServiceAgentEmail(email) {
 		return "Pub/Sub service agent " + email
 	}
 	return email

@@ -1,11 +1,10 @@
 // Package plan is the offline plan: what a stack would create, judged by the policy pack,
-// without cloud credentials. It builds a plan from a program run under mocks (render.Result)
+// without cloud credentials. It builds a plan from a program run under mocks (stackrun)
 // or from a `pulumi preview --json` document, finds the deploy critical path, and writes the
 // plan as text, preview-shaped JSON, Markdown, a Mermaid diagram or a bulk import file.
 package plan
 
 import (
-	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -13,15 +12,10 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 
+	"github.com/aiprod/aiprod-pubsub/inventory"
 	"github.com/aiprod/aiprod-pubsub/policy/rules"
-	"github.com/aiprod/aiprod-pubsub/render"
+	"github.com/aiprod/aiprod-pubsub/spec"
 )
-
-// Secret is what a secret value is printed as, in every format.
-const Secret = "[secret]"
-
-// StackType is the type token of a stack's root resource.
-const StackType = "pulumi:pulumi:Stack"
 
 // OpCreate is the step operation of a resource that does not exist yet.
 const OpCreate = "create"
@@ -30,7 +24,7 @@ const OpCreate = "create"
 type Step struct {
 	// Op is the preview's operation: create, same, update, replace, ...
 	Op       string
-	Resource render.Resource
+	Resource inventory.Resource
 }
 
 // Plan is what a stack would deploy and what the policy pack says about it.
@@ -39,7 +33,7 @@ type Plan struct {
 	Stack   string
 	// StackOp is what happens to the root stack resource: create for a new stack.
 	StackOp string
-	// Config is the stack's config with every secret value replaced by Secret; nil when the
+	// Config is the stack's config with every secret value replaced by spec.Secret; nil when the
 	// plan was read from a preview document without config.
 	Config map[string]string
 	// Steps are the stack's resources, the root stack excluded, sorted by URN.
@@ -53,33 +47,31 @@ type Plan struct {
 	CriticalPath []string
 }
 
-// StackURN is the URN of the stack's root resource.
-func StackURN(project, stack string) string {
-	return fmt.Sprintf("urn:pulumi:%s::%s::%s::%s-%s", stack, project, StackType, project, stack)
-}
-
 // StackURN is the URN of the plan's root stack resource.
-func (p *Plan) StackURN() string { return StackURN(p.Project, p.Stack) }
+func (p *Plan) StackURN() string {
+	return fmt.Sprintf("urn:pulumi:%s::%s::%s::%s-%s", p.Stack, p.Project, spec.StackType, p.Project, p.Stack)
+}
 
 // FromResult builds the plan of a program run under mocks: every resource is a create step.
 // raw is the config the program ran with; its secret values are never kept.
-func FromResult(res *render.Result, raw map[string]string, secret []string) (*Plan, error) {
+func FromResult(res *inventory.Stack, raw map[string]string, secret []string) (*Plan, error) {
 	steps := make([]Step, len(res.Resources))
 	for i, r := range res.Resources {
 		steps[i] = Step{Op: OpCreate, Resource: r}
 	}
-	return build(res.Project, res.Stack, OpCreate, MaskConfig(raw, secret), steps, res.Outputs)
+	return build(res.Project, res.Stack, OpCreate, maskConfig(raw, secret), steps, res.Outputs)
 }
 
-// MaskConfig returns a copy of config with the values of the secret keys replaced by Secret.
-func MaskConfig(config map[string]string, secret []string) map[string]string {
+// maskConfig returns a copy of config with the values of the secret keys replaced by
+// spec.Secret.
+func maskConfig(config map[string]string, secret []string) map[string]string {
 	if config == nil {
 		return nil
 	}
 	out := maps.Clone(config)
 	for _, k := range secret {
 		if _, ok := out[k]; ok {
-			out[k] = Secret
+			out[k] = spec.Secret
 		}
 	}
 	return out
@@ -104,34 +96,13 @@ func build(project, stack, stackOp string, config map[string]string, steps []Ste
 	if err != nil {
 		return nil, fmt.Errorf("evaluating policy pack %s: %w", rules.PackName, err)
 	}
-	slices.SortFunc(vs, func(a, b rules.Violation) int {
-		return cmp.Or(
-			strings.Compare(a.PolicyName, b.PolicyName),
-			strings.Compare(a.URN, b.URN),
-			strings.Compare(a.Message, b.Message),
-		)
-	})
-	p.Violations = vs
+	p.Violations = vs // sorted by rules.Evaluate
 	p.CriticalPath = CriticalPath(p.Steps)
 	return p, nil
 }
 
 // Mandatory reports whether a mandatory policy fails.
 func (p *Plan) Mandatory() bool { return rules.Mandatory(p.Violations) }
-
-// Creates counts the create steps, the stack's own included when it is new.
-func (p *Plan) Creates() int {
-	n := 0
-	if p.StackOp == OpCreate {
-		n++
-	}
-	for _, s := range p.Steps {
-		if s.Op == OpCreate {
-			n++
-		}
-	}
-	return n
-}
 
 // ChangeSummary counts the steps by operation, the stack's own included, as a preview does.
 func (p *Plan) ChangeSummary() map[string]int {

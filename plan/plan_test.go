@@ -10,8 +10,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiprod/aiprod-pubsub/inventory"
 	"github.com/aiprod/aiprod-pubsub/plan"
-	"github.com/aiprod/aiprod-pubsub/render"
+	"github.com/aiprod/aiprod-pubsub/spec"
+	"github.com/aiprod/aiprod-pubsub/stackrun"
 	"github.com/aiprod/aiprod-pubsub/stacks"
 )
 
@@ -40,9 +42,9 @@ func raw(n int) stacks.Raw {
 func build(tb testing.TB, n int) *plan.Plan {
 	tb.Helper()
 	r := raw(n)
-	res, err := render.Program(project, "dev", r)
+	res, err := stackrun.Program(project, "dev", r)
 	require.NoError(tb, err)
-	p, err := plan.FromResult(res, r.Values, r.Secret)
+	p, err := plan.FromResult(&res.Stack, r.Values, r.Secret)
 	require.NoError(tb, err)
 	return p
 }
@@ -73,15 +75,15 @@ func TestCriticalPathWithoutSchemas(t *testing.T) {
 	t.Parallel()
 	r := raw(3)
 	r.Values["aiprod-pubsub:enforceSchemas"] = "false"
-	res, err := render.Program(project, "dev", r)
+	res, err := stackrun.Program(project, "dev", r)
 	require.NoError(t, err)
-	p, err := plan.FromResult(res, r.Values, r.Secret)
+	p, err := plan.FromResult(&res.Stack, r.Values, r.Secret)
 	require.NoError(t, err)
 	assert.Len(t, p.CriticalPath, 3, "topic, subscription, IAM member on it: %v", p.CriticalPath)
 }
 
 func step(urn string, deps ...string) plan.Step {
-	return plan.Step{Op: plan.OpCreate, Resource: render.Resource{URN: urn, Dependencies: deps}}
+	return plan.Step{Op: plan.OpCreate, Resource: inventory.Resource{URN: urn, Dependencies: deps}}
 }
 
 func TestCriticalPath(t *testing.T) {
@@ -159,7 +161,7 @@ func TestFromPreview(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, &out))
 	inputs := out["steps"].([]any)[1].(map[string]any)["newState"].(map[string]any)["inputs"].(map[string]any)
-	assert.Equal(t, plan.Unknown, inputs["topic"])
+	assert.Equal(t, spec.Unknown, inputs["topic"])
 }
 
 func TestFromPreviewRejects(t *testing.T) {
@@ -184,7 +186,7 @@ func TestImportNeedsKnownInputs(t *testing.T) {
 	t.Parallel()
 	p := build(t, 1)
 	for i, s := range p.Steps {
-		if s.Resource.Type == plan.TopicMemberType {
+		if s.Resource.Type == spec.TopicIAMMemberType {
 			in := s.Resource.Inputs.Copy()
 			in["member"] = resource.MakeComputed(resource.NewProperty(""))
 			p.Steps[i].Resource.Inputs = in
@@ -206,11 +208,11 @@ func BenchmarkPlan(b *testing.B) {
 		b.Run(fmt.Sprintf("pipelines=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				res, err := render.Program(project, "dev", r)
+				res, err := stackrun.Program(project, "dev", r)
 				if err != nil {
 					b.Fatal(err)
 				}
-				p, err := plan.FromResult(res, r.Values, r.Secret)
+				p, err := plan.FromResult(&res.Stack, r.Values, r.Secret)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -229,14 +231,14 @@ func BenchmarkPlan(b *testing.B) {
 func BenchmarkPlanStages(b *testing.B) {
 	for _, n := range []int{1, 100} {
 		r := raw(n)
-		res, err := render.Program(project, "dev", r)
+		res, err := stackrun.Program(project, "dev", r)
 		require.NoError(b, err)
-		p, err := plan.FromResult(res, r.Values, r.Secret)
+		p, err := plan.FromResult(&res.Stack, r.Values, r.Secret)
 		require.NoError(b, err)
 		b.Run(fmt.Sprintf("program/pipelines=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := render.Program(project, "dev", r); err != nil {
+				if _, err := stackrun.Program(project, "dev", r); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -244,7 +246,7 @@ func BenchmarkPlanStages(b *testing.B) {
 		b.Run(fmt.Sprintf("policy/pipelines=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := plan.FromResult(res, r.Values, r.Secret); err != nil {
+				if _, err := plan.FromResult(&res.Stack, r.Values, r.Secret); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -266,7 +268,7 @@ func BenchmarkPlanStages(b *testing.B) {
 // for its topic; the topic's own member waits for the topic alone.
 func ExampleCriticalPath() {
 	create := func(urn string, deps ...string) plan.Step {
-		return plan.Step{Op: plan.OpCreate, Resource: render.Resource{URN: urn, Dependencies: deps}}
+		return plan.Step{Op: plan.OpCreate, Resource: inventory.Resource{URN: urn, Dependencies: deps}}
 	}
 	path := plan.CriticalPath([]plan.Step{
 		create("topic"),

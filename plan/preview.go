@@ -2,6 +2,7 @@ package plan
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,8 +11,9 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
+	"github.com/aiprod/aiprod-pubsub/inventory"
 	"github.com/aiprod/aiprod-pubsub/policy/rules"
-	"github.com/aiprod/aiprod-pubsub/render"
+	"github.com/aiprod/aiprod-pubsub/spec"
 )
 
 // Document is the plan in the shape of `pulumi preview --json`, so that tooling that reads a
@@ -70,7 +72,7 @@ func (p *Plan) Document() Document {
 	}
 	root := p.StackURN()
 	doc.Steps = append(doc.Steps, DocumentStep{Op: p.StackOp, URN: root, NewState: &DocumentState{
-		Type: StackType, URN: root, Inputs: map[string]any{},
+		Type: spec.StackType, URN: root, Inputs: map[string]any{},
 	}})
 	for _, s := range p.Steps {
 		r := s.Resource
@@ -126,26 +128,26 @@ func FromPreview(data []byte) (*Plan, error) {
 		if st == nil || slices.Contains(gone, s.Op) {
 			continue
 		}
-		urn := cmpOr(st.URN, s.URN)
+		urn := cmp.Or(st.URN, s.URN)
 		u, err := resource.ParseURN(urn)
 		if err != nil {
 			return nil, fmt.Errorf("step %d: %w", i, err)
 		}
-		typ := cmpOr(st.Type, string(u.Type()))
-		if typ == StackType {
+		typ := cmp.Or(st.Type, string(u.Type()))
+		if typ == spec.StackType {
 			project, stack, stackOp = string(u.Project()), string(u.Stack()), s.Op
 			if doc.Outputs == nil {
 				doc.Outputs = st.Outputs
 			}
 			continue
 		}
-		if strings.HasPrefix(typ, "pulumi:providers:") {
+		if strings.HasPrefix(typ, spec.ProviderTypePrefix) {
 			continue
 		}
 		if project == "" {
 			project, stack = string(u.Project()), string(u.Stack())
 		}
-		r := render.Resource{
+		r := inventory.Resource{
 			URN:                  urn,
 			Type:                 typ,
 			Name:                 u.Name(),
@@ -191,11 +193,4 @@ func nonEmpty(deps map[string][]string) map[string][]string {
 		out[k] = v
 	}
 	return out
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

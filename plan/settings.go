@@ -1,114 +1,114 @@
 package plan
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 
-	"github.com/aiprod/aiprod-pubsub/render"
-)
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
-// The type tokens the plan knows how to summarise.
-const (
-	TopicType              = render.TopicType
-	SubscriptionType       = render.SubscriptionType
-	TopicMemberType        = render.TopicMemberType
-	SubscriptionMemberType = render.SubscriptionMemberType
-	ServiceAccountType     = render.ServiceAccountType
-	PipelineType           = render.PipelineType
-	SchemaType             = render.SchemaType
+	"github.com/aiprod/aiprod-pubsub/inventory"
+	"github.com/aiprod/aiprod-pubsub/spec"
 )
 
 var kinds = map[string]string{
-	StackType:              "stack",
-	TopicType:              "topic",
-	SubscriptionType:       "subscription",
-	TopicMemberType:        "topic IAM member",
-	SubscriptionMemberType: "subscription IAM member",
-	ServiceAccountType:     "service account",
-	PipelineType:           "pipeline",
-	SchemaType:             "schema",
+	spec.StackType:                 "stack",
+	spec.TopicType:                 "topic",
+	spec.SubscriptionType:          "subscription",
+	spec.TopicIAMMemberType:        "topic IAM member",
+	spec.SubscriptionIAMMemberType: "subscription IAM member",
+	spec.ServiceAccountType:        "service account",
+	spec.PipelineType:              "pipeline",
+	spec.SchemaType:                "schema",
 }
 
-// Kind is a short name for a type token: "topic", "subscription IAM member"; the token itself
+// kind is a short name for a type token: "topic", "subscription IAM member"; the token itself
 // for a type the plan does not know.
-func Kind(typ string) string {
+func kind(typ string) string {
 	if k, ok := kinds[typ]; ok {
 		return k
 	}
 	return typ
 }
 
-// Settings are a resource's key settings as short "name value" phrases: ack deadline,
+// settings are a resource's key settings as short "name value" phrases: ack deadline,
 // dead-letter target and attempts, ordering, retention, role and member.
-func Settings(r render.Resource) []string {
+func settings(r inventory.Resource) []string {
 	in := r.Inputs
 	var out []string
 	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
 	switch r.Type {
-	case TopicType:
-		if v := show(in, "messageRetentionDuration"); v != "" {
-			add("retention %s", duration(v))
-		}
-		if v := show(in, "kmsKeyName"); v != "" {
-			add("kms %s", v)
-		}
-		if v := show(in, "messageStoragePolicy.allowedPersistenceRegions"); v != "" {
-			add("regions %s", v)
-		}
-		if v := show(in, "schemaSettings.schema"); v != "" {
-			add("schema %s (%s)", lastSegment(v), show(in, "schemaSettings.encoding"))
-		}
-	case SchemaType:
+	case spec.TopicType:
+		out = topicSettings(in)
+	case spec.SchemaType:
 		add("%s", show(in, "type"))
 		if name := recordName(show(in, "definition")); name != "" {
 			add("record %s", name)
 		}
-	case SubscriptionType:
-		add("topic %s", lastSegment(show(in, "topic")))
-		ack := show(in, "ackDeadlineSeconds")
-		if ack == "" {
-			ack = "10" // GCP's default
-		}
-		add("ack %ss", ack)
-		if v := show(in, "enableMessageOrdering"); v == "true" {
-			add("ordering on")
-		} else {
-			add("ordering off")
-		}
-		if t := show(in, "deadLetterPolicy.deadLetterTopic"); t != "" {
-			add("dead-letter %s after %s", lastSegment(t), show(in, "deadLetterPolicy.maxDeliveryAttempts"))
-		}
-		if v := show(in, "retryPolicy.minimumBackoff"); v != "" {
-			add("retry %s..%s", v, show(in, "retryPolicy.maximumBackoff"))
-		}
-		retention := show(in, "messageRetentionDuration")
-		if retention == "" {
-			retention = "604800s"
-		}
-		add("retention %s", duration(retention))
-		if v, ok := lookup(in, "expirationPolicy.ttl"); ok && v.IsString() && v.StringValue() == "" {
-			add("expires never")
-		} else if ok {
-			add("expires %s", duration(showValue(v)))
-		} else {
-			add("expires after 31d idle")
-		}
-		if v := show(in, "filter"); v != "" {
-			add("filter %q", v)
-		}
-	case TopicMemberType:
-		add("%s on %s", show(in, "role"), lastSegment(show(in, "topic")))
+	case spec.SubscriptionType:
+		out = subscriptionSettings(in)
+	case spec.TopicIAMMemberType:
+		add("%s on %s", show(in, "role"), spec.LastSegment(show(in, "topic")))
 		add("member %s", show(in, "member"))
-	case SubscriptionMemberType:
-		add("%s on %s", show(in, "role"), lastSegment(show(in, "subscription")))
+	case spec.SubscriptionIAMMemberType:
+		add("%s on %s", show(in, "role"), spec.LastSegment(show(in, "subscription")))
 		add("member %s", show(in, "member"))
-	case ServiceAccountType:
+	case spec.ServiceAccountType:
 		add("account %s", show(in, "accountId"))
 	}
 	if r.Protect {
 		add("protected")
+	}
+	return out
+}
+
+// topicSettings are a topic's retention, encryption, regions and schema.
+func topicSettings(in resource.PropertyMap) []string {
+	var out []string
+	if v := show(in, "messageRetentionDuration"); v != "" {
+		out = append(out, "retention "+duration(v))
+	}
+	if v := show(in, "kmsKeyName"); v != "" {
+		out = append(out, "kms "+v)
+	}
+	if v := show(in, "messageStoragePolicy.allowedPersistenceRegions"); v != "" {
+		out = append(out, "regions "+v)
+	}
+	if v := show(in, "schemaSettings.schema"); v != "" {
+		out = append(out, fmt.Sprintf("schema %s (%s)", spec.LastSegment(v), show(in, "schemaSettings.encoding")))
+	}
+	return out
+}
+
+// subscriptionSettings are a subscription's delivery settings, GCP's defaults shown where the
+// program leaves a setting out.
+func subscriptionSettings(in resource.PropertyMap) []string {
+	out := []string{"topic " + spec.LastSegment(show(in, "topic"))}
+	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	add("ack %ss", cmp.Or(show(in, "ackDeadlineSeconds"), strconv.Itoa(spec.DefaultAckDeadlineSeconds)))
+	if v := show(in, "enableMessageOrdering"); v == "true" {
+		add("ordering on")
+	} else {
+		add("ordering off")
+	}
+	if t := show(in, "deadLetterPolicy.deadLetterTopic"); t != "" {
+		add("dead-letter %s after %s", spec.LastSegment(t), show(in, "deadLetterPolicy.maxDeliveryAttempts"))
+	}
+	if v := show(in, "retryPolicy.minimumBackoff"); v != "" {
+		add("retry %s..%s", v, show(in, "retryPolicy.maximumBackoff"))
+	}
+	add("retention %s", duration(cmp.Or(show(in, "messageRetentionDuration"), spec.Seconds(spec.DefaultRetentionSeconds))))
+	if v, ok := lookup(in, "expirationPolicy.ttl"); ok && v.IsString() && v.StringValue() == "" {
+		add("expires never")
+	} else if ok {
+		add("expires %s", duration(showValue(v)))
+	} else {
+		add("expires after %s idle", duration(spec.Seconds(spec.DefaultExpirationSeconds)))
+	}
+	if v := show(in, "filter"); v != "" {
+		add("filter %q", v)
 	}
 	return out
 }

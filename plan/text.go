@@ -10,16 +10,18 @@ import (
 	"text/tabwriter"
 
 	"github.com/aiprod/aiprod-pubsub/policy/rules"
+
+	"github.com/aiprod/aiprod-pubsub/spec"
 )
 
 // kindRank orders the resource table: what others depend on first.
 var kindRank = map[string]int{
-	ServiceAccountType:     1,
-	PipelineType:           2,
-	TopicType:              3,
-	SubscriptionType:       4,
-	TopicMemberType:        5,
-	SubscriptionMemberType: 6,
+	spec.ServiceAccountType:        1,
+	spec.PipelineType:              2,
+	spec.TopicType:                 3,
+	spec.SubscriptionType:          4,
+	spec.TopicIAMMemberType:        5,
+	spec.SubscriptionIAMMemberType: 6,
 }
 
 // ordered returns the steps in reading order: by kind, then name, then URN.
@@ -51,10 +53,10 @@ func (p *Plan) WriteText(w io.Writer) error {
 	var table strings.Builder
 	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  OP\tTYPE\tNAME\tSETTINGS")
-	fmt.Fprintf(tw, "  %s\t%s\t%s\t\n", p.StackOp, Kind(StackType), p.Project+"-"+p.Stack)
+	fmt.Fprintf(tw, "  %s\t%s\t%s\t\n", p.StackOp, kind(spec.StackType), p.Project+"-"+p.Stack)
 	for _, s := range ordered(p.Steps) {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", s.Op, Kind(s.Resource.Type), s.Resource.Name,
-			strings.Join(Settings(s.Resource), "; "))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", s.Op, kind(s.Resource.Type), s.Resource.Name,
+			strings.Join(settings(s.Resource), "; "))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -124,7 +126,7 @@ func (p *Plan) criticalPathLine() string {
 	parts := make([]string, len(p.CriticalPath))
 	for i, u := range p.CriticalPath {
 		r := byURN[u].Resource
-		parts[i] = Kind(r.Type) + " " + r.Name
+		parts[i] = kind(r.Type) + " " + r.Name
 	}
 	return fmt.Sprintf("%d steps: %s", len(p.CriticalPath), strings.Join(parts, " -> "))
 }

@@ -7,13 +7,12 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"github.com/aiprod/aiprod-pubsub/spec"
 )
 
-// Unknown is how a preview document spells a value that is known only after deployment.
-const Unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-
 // plain turns a property map into JSON-ready values the way a preview prints them: secrets as
-// Secret, values not known yet as Unknown.
+// spec.Secret, values not known yet as spec.Unknown.
 func plain(m resource.PropertyMap) map[string]any {
 	out := make(map[string]any, len(m))
 	for k, v := range m {
@@ -27,16 +26,16 @@ func plainValue(v resource.PropertyValue) any {
 	case v.IsNull():
 		return nil
 	case v.IsSecret():
-		return Secret
+		return spec.Secret
 	case v.IsComputed():
-		return Unknown
+		return spec.Unknown
 	case v.IsOutput():
 		o := v.OutputValue()
 		switch {
 		case o.Secret:
-			return Secret
+			return spec.Secret
 		case !o.Known:
-			return Unknown
+			return spec.Unknown
 		}
 		return plainValue(o.Element)
 	case v.IsBool():
@@ -64,32 +63,23 @@ func plainValue(v resource.PropertyValue) any {
 	return v.TypeString()
 }
 
-// fromPlain is the inverse of plain: Unknown becomes a computed value.
+// fromPlain is the inverse of plain: spec.Unknown becomes a computed value.
 func fromPlain(m map[string]any) resource.PropertyMap {
 	return resource.NewPropertyMapFromMapRepl(m, nil, func(v any) (resource.PropertyValue, bool) {
-		if s, ok := v.(string); ok && s == Unknown {
+		if s, ok := v.(string); ok && s == spec.Unknown {
 			return resource.MakeComputed(resource.NewProperty("")), true
 		}
 		return resource.PropertyValue{}, false
 	})
 }
 
-// lookup follows a dotted path (deadLetterPolicy.deadLetterTopic) through nested objects.
+// lookup follows a property path (deadLetterPolicy.deadLetterTopic) through nested objects.
 func lookup(m resource.PropertyMap, path string) (resource.PropertyValue, bool) {
-	var v resource.PropertyValue
-	for i, key := range strings.Split(path, ".") {
-		if i > 0 {
-			if !v.IsObject() {
-				return resource.PropertyValue{}, false
-			}
-			m = v.ObjectValue()
-		}
-		var ok bool
-		if v, ok = m[resource.PropertyKey(key)]; !ok {
-			return resource.PropertyValue{}, false
-		}
+	p, err := resource.ParsePropertyPath(path)
+	if err != nil {
+		return resource.PropertyValue{}, false
 	}
-	return v, true
+	return p.Get(resource.NewProperty(m))
 }
 
 // show prints the value at path for people: secrets as Secret, unknowns as "(known after
@@ -107,7 +97,7 @@ func showValue(v resource.PropertyValue) string {
 	case nil:
 		return ""
 	case string:
-		if x == Unknown {
+		if x == spec.Unknown {
 			return "(known after deploy)"
 		}
 		return x
@@ -139,9 +129,4 @@ func showValue(v resource.PropertyValue) string {
 		return strings.Join(parts, ",")
 	}
 	return v.TypeString()
-}
-
-// lastSegment is the last part of a /-separated id: the name in projects/p/topics/<name>.
-func lastSegment(s string) string {
-	return s[strings.LastIndex(s, "/")+1:]
 }

@@ -1,11 +1,9 @@
-package emulator
+package schemas
 
 import (
 	"encoding/json"
 	"fmt"
 	"sync"
-
-	"github.com/aiprod/aiprod-pubsub/schemas"
 )
 
 // JobMessage is a job execution request, as the API publishes it to the jobs topic with the
@@ -18,11 +16,10 @@ type JobMessage struct {
 	Metadata map[string]string `json:"metadata,omitempty"` // left out when empty: the contract defaults it to {}
 }
 
-// Result statuses a worker reports.
+// Result statuses a worker reports (the contract also allows "timeout").
 const (
 	StatusSuccess = "success"
 	StatusError   = "error"
-	StatusTimeout = "timeout"
 )
 
 // ResultMessage is a job's outcome, as a worker publishes it to the results topic. Its JSON is
@@ -67,14 +64,14 @@ func (o *OptionalString) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-var contracts = sync.OnceValues(func() (map[schemas.Kind]*schemas.Schema, error) {
-	return schemas.Load(schemas.FS)
+var contracts = sync.OnceValues(func() (map[Kind]*Schema, error) {
+	return Load(FS)
 })
 
-// Encode returns msg's JSON after checking it against the contract of kind. The in-memory
-// Pub/Sub does not enforce topic schemas, so what the real topics would reject at publish time
-// is rejected here.
-func Encode(kind schemas.Kind, msg any) ([]byte, error) {
+// Encode returns msg's JSON after checking it against the contract of kind, so that a publisher
+// is refused what the real topics would reject at publish time, even where nothing enforces
+// topic schemas (the in-memory Pub/Sub).
+func Encode(kind Kind, msg any) ([]byte, error) {
 	all, err := contracts()
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package emulator
+package schemas
 
 import (
 	"encoding/json"
@@ -6,8 +6,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/aiprod/aiprod-pubsub/schemas"
 )
 
 // TestEncode: what the rehearsal publishes conforms to the contracts, and a message the real
@@ -18,17 +16,17 @@ func TestEncode(t *testing.T) {
 	ok := ResultMessage{JobID: "j-1", Status: StatusError, Output: map[string]string{}, ErrorMessage: OptionalString{Value: "boom", Set: true}, ProcessingTimeMS: 3}
 	cases := []struct {
 		name string
-		kind schemas.Kind
+		kind Kind
 		msg  any
 		ok   bool
 	}{
-		{"a job", schemas.Job, job, true},
-		{"a failed result", schemas.Result, ok, true},
-		{"a successful result", schemas.Result, ResultMessage{JobID: "j-1", Status: StatusSuccess, ProcessingTimeMS: 1}, true},
-		{"unknown status", schemas.Result, ResultMessage{JobID: "j-1", Status: "done", ProcessingTimeMS: 1}, false},
-		{"a job on the results topic", schemas.Result, job, false},
-		{"a result on the jobs topic", schemas.Job, ok, false},
-		{"metadata that is not strings", schemas.Job, map[string]any{"job_id": "j", "user_id": "u", "content": "c", "preset": "p", "metadata": map[string]any{"n": 1}}, false},
+		{"a job", Job, job, true},
+		{"a failed result", Result, ok, true},
+		{"a successful result", Result, ResultMessage{JobID: "j-1", Status: StatusSuccess, ProcessingTimeMS: 1}, true},
+		{"unknown status", Result, ResultMessage{JobID: "j-1", Status: "done", ProcessingTimeMS: 1}, false},
+		{"a job on the results topic", Result, job, false},
+		{"a result on the jobs topic", Job, ok, false},
+		{"metadata that is not strings", Job, map[string]any{"job_id": "j", "user_id": "u", "content": "c", "preset": "p", "metadata": map[string]any{"n": 1}}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,6 +10,8 @@ import (
 	"io/fs"
 
 	"github.com/linkedin/goavro/v2"
+
+	"github.com/aiprod/aiprod-pubsub/spec"
 )
 
 //go:embed *.avsc
@@ -18,20 +20,17 @@ var files embed.FS
 // FS holds the schema files shipped with the program.
 var FS fs.FS = files
 
-// Kind names a message contract.
-type Kind string
+// Kind names a message contract; the spec decides which queue carries which.
+type Kind = spec.Contract
 
 // The two contracts.
 const (
-	Job    Kind = "job"
-	Result Kind = "result"
+	Job    = spec.JobContract
+	Result = spec.ResultContract
 )
 
-// Kinds lists the contracts in a stable order.
-var Kinds = []Kind{Job, Result}
-
-// File is the name of the schema file of a contract.
-func (k Kind) File() string { return string(k) + ".avsc" }
+// file is the name of the schema file of a contract.
+func file(k Kind) string { return string(k) + ".avsc" }
 
 // Schema is one parsed contract.
 type Schema struct {
@@ -46,16 +45,16 @@ type Schema struct {
 // Load reads and parses every contract from fsys. An error names the file.
 func Load(fsys fs.FS) (map[Kind]*Schema, error) {
 	out := map[Kind]*Schema{}
-	for _, k := range Kinds {
-		b, err := fs.ReadFile(fsys, k.File())
+	for _, k := range spec.Contracts {
+		b, err := fs.ReadFile(fsys, file(k))
 		if err != nil {
-			return nil, fmt.Errorf("schema file %s: %w", k.File(), err)
+			return nil, fmt.Errorf("schema file %s: %w", file(k), err)
 		}
 		codec, err := goavro.NewCodec(string(b))
 		if err != nil {
-			return nil, fmt.Errorf("schema file %s is not a valid Avro schema: %w", k.File(), err)
+			return nil, fmt.Errorf("schema file %s is not a valid Avro schema: %w", file(k), err)
 		}
-		out[k] = &Schema{Kind: k, File: k.File(), Definition: string(b), codec: codec}
+		out[k] = &Schema{Kind: k, File: file(k), Definition: string(b), codec: codec}
 	}
 	return out, nil
 }

@@ -1,4 +1,4 @@
-package render
+package stackrun
 
 import (
 	"encoding/json"
@@ -15,22 +15,22 @@ import (
 	"github.com/aiprod/aiprod-pubsub/stacks"
 )
 
-// StackFiles is a stack's config as the engine would hand it to the program: the stack file's
+// Files is a stack's config as the engine would hand it to the program: the stack file's
 // values over Pulumi.yaml's defaults.
-type StackFiles struct {
+type Files struct {
 	// Project is the Pulumi project's name.
 	Project string
 	// Config is the merged config. Secret values cannot be decrypted offline and read as
-	// stacks.Blinded.
+	// spec.Secret.
 	Config stacks.Raw
 	// Declared is Pulumi.yaml's config section.
 	Declared map[string]workspace.ProjectConfigType
 }
 
-// LoadStack reads Pulumi.yaml from projectDir and the stack's file (stackFile, or
+// Load reads Pulumi.yaml from projectDir and the stack's file (stackFile, or
 // Pulumi.<stack>.yaml beside Pulumi.yaml) with the SDK's loaders, and merges Pulumi.yaml's
 // defaults into the stack's config the way the engine does.
-func LoadStack(projectDir, stack, stackFile string) (*StackFiles, error) {
+func Load(projectDir, stack, stackFile string) (*Files, error) {
 	proj, err := workspace.LoadProject(filepath.Join(projectDir, "Pulumi.yaml"))
 	if err != nil {
 		return nil, fmt.Errorf("loading the project: %w", err)
@@ -81,7 +81,7 @@ func LoadStack(projectDir, stack, stackFile string) (*StackFiles, error) {
 		}
 		raw.Values[key] = s
 	}
-	return &StackFiles{Project: proj.Name.String(), Config: raw, Declared: proj.Config}, nil
+	return &Files{Project: proj.Name.String(), Config: raw, Declared: proj.Config}, nil
 }
 
 // configString renders a config value as the engine passes it: strings as they are, anything

@@ -3,16 +3,16 @@
 package stacks
 
 import (
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 
-	"github.com/aiprod/aiprod-pubsub/infra"
+	"github.com/agext/levenshtein"
+
 	"github.com/aiprod/aiprod-pubsub/schemas"
+	"github.com/aiprod/aiprod-pubsub/spec"
 )
 
 // Namespace is the project's config namespace.
@@ -20,9 +20,6 @@ const Namespace = "aiprod-pubsub"
 
 // ProjectKey is the GCP provider's project key, the one required key outside the namespace.
 const ProjectKey = "gcp:project"
-
-// Blinded is what a secret value reads as when it cannot be decrypted, as in an offline plan.
-const Blinded = infra.Blinded
 
 // secretKey is the one key whose value may be a secret: names, numbers and switches end up in
 // resource names or plain settings, where a secret would leak anyway.
@@ -44,78 +41,26 @@ type Config struct {
 	ProjectNumber string
 	// Labels are added to the standard labels.
 	Labels map[string]string
+	// KMSKeyName, when set, encrypts the topics with this Cloud KMS key.
+	KMSKeyName string
+	// SecretKMSKeyName marks KMSKeyName as a secret: it stays encrypted in the state, and when
+	// it cannot be decrypted (it reads as spec.Secret, in an offline plan) it is not checked.
+	SecretKMSKeyName bool
 	// Settings are the pipelines' tunables.
-	Settings infra.Settings
+	Settings spec.Settings
 	// Schemas are the contracts' Avro definitions, loaded and parsed when Settings.EnforceSchemas.
-	Schemas map[schemas.Kind]string
+	Schemas map[spec.Contract]string
 }
 
-// Defaults returns the config of a stack that sets nothing but gcp:project. With
-// infra.DefaultSettings it is the one place where defaults are defined; Pulumi.yaml declares
-// the same values, and a test keeps the two equal.
+// Defaults returns the config of a stack that sets nothing but gcp:project: the spec's
+// settings. Pulumi.yaml declares the same values, and a test keeps the two equal.
 func Defaults() Config {
 	return Config{
-		Pipelines:        []string{"pipeline"},
-		ServiceAccountID: "aiprod-sa",
+		Pipelines:        []string{spec.DefaultPipeline},
+		ServiceAccountID: spec.DefaultServiceAccountID,
 		Labels:           map[string]string{},
-		Settings:         infra.DefaultSettings(),
+		Settings:         spec.Defaults(),
 	}
-}
-
-// Key is one config key of the namespace.
-type Key struct {
-	// Name is the key without its namespace.
-	Name string
-	// Type is the key's type as Pulumi.yaml declares it: string, integer, boolean, array or object.
-	Type  string
-	field func(*Config) any
-}
-
-// Keys lists every key of the namespace, in the order Pulumi.yaml declares them.
-var Keys = []Key{
-	{"pipelines", "array", func(c *Config) any { return &c.Pipelines }},
-	{"namePrefix", "string", func(c *Config) any { return &c.Settings.NamePrefix }},
-	{"jobsAckDeadlineSeconds", "integer", func(c *Config) any { return &c.Settings.JobsAckDeadlineSeconds }},
-	{"resultsAckDeadlineSeconds", "integer", func(c *Config) any { return &c.Settings.ResultsAckDeadlineSeconds }},
-	{"dlqAckDeadlineSeconds", "integer", func(c *Config) any { return &c.Settings.DLQAckDeadlineSeconds }},
-	{"maxDeliveryAttempts", "integer", func(c *Config) any { return &c.Settings.MaxDeliveryAttempts }},
-	{"deadLetterResults", "boolean", func(c *Config) any { return &c.Settings.DeadLetterResults }},
-	{"retryMinimumBackoffSeconds", "integer", func(c *Config) any { return &c.Settings.RetryMinimumBackoffSeconds }},
-	{"retryMaximumBackoffSeconds", "integer", func(c *Config) any { return &c.Settings.RetryMaximumBackoffSeconds }},
-	{"messageRetentionSeconds", "integer", func(c *Config) any { return &c.Settings.MessageRetentionSeconds }},
-	{"dlqMessageRetentionSeconds", "integer", func(c *Config) any { return &c.Settings.DLQMessageRetentionSeconds }},
-	{"serviceAccountId", "string", func(c *Config) any { return &c.ServiceAccountID }},
-	{"createServiceAccount", "boolean", func(c *Config) any { return &c.CreateServiceAccount }},
-	{"appSubscriptions", "array", func(c *Config) any { return &c.Settings.AppSubscriptions }},
-	{"projectNumber", "string", func(c *Config) any { return &c.ProjectNumber }},
-	{"protect", "boolean", func(c *Config) any { return &c.Settings.Protect }},
-	{"labels", "object", func(c *Config) any { return &c.Labels }},
-	{"kmsKeyName", "string", func(c *Config) any { return &c.Settings.KMSKeyName }},
-	{"allowedPersistenceRegions", "array", func(c *Config) any { return &c.Settings.AllowedPersistenceRegions }},
-	{"enforceSchemas", "boolean", func(c *Config) any { return &c.Settings.EnforceSchemas }},
-}
-
-// Value returns the key's value in c: int, string, bool, []string or map[string]string.
-func (k Key) Value(c Config) any {
-	switch p := k.field(&c).(type) {
-	case *int:
-		return *p
-	case *string:
-		return *p
-	case *bool:
-		return *p
-	case *[]string:
-		return *p
-	case *[]infra.Queue:
-		out := make([]string, len(*p))
-		for i, q := range *p {
-			out[i] = string(q)
-		}
-		return out
-	case *map[string]string:
-		return *p
-	}
-	panic(fmt.Sprintf("stacks: key %q has a field of an unknown type", k.Name))
 }
 
 // Raw is a stack's config as the engine hands it to a program: full keys (namespace:name) to
@@ -142,48 +87,7 @@ func (e *Error) Error() string {
 func Parse(stack string, raw Raw) (*Config, error) {
 	cfg := Defaults()
 	cfg.Stack = stack
-	var problems infra.Problems
-
-	project, ok := raw.Values[ProjectKey]
-	cfg.Project = project
-	switch {
-	case !ok || project == "":
-		problems = append(problems, infra.Problem{Setting: ProjectKey, Value: project,
-			Allowed: "must be set to the GCP project id (pulumi config set gcp:project <id>)"})
-	default:
-		if err := infra.CheckProjectID(project); err != nil {
-			problems = append(problems, infra.Problem{Setting: ProjectKey, Value: project, Allowed: err.Error()})
-		}
-	}
-
-	known := map[string]Key{}
-	for _, k := range Keys {
-		known[k.Name] = k
-	}
-	for _, full := range slices.Sorted(maps.Keys(raw.Values)) {
-		ns, name, found := strings.Cut(full, ":")
-		if !found || ns != Namespace {
-			continue
-		}
-		k, ok := known[name]
-		if !ok {
-			problems = append(problems, infra.Problem{Setting: full, Value: raw.Values[full], Allowed: unknownKey(name)})
-			continue
-		}
-		value := raw.Values[full]
-		if slices.Contains(raw.Secret, full) {
-			if name != secretKey {
-				problems = append(problems, infra.Problem{Setting: name, Value: Blinded,
-					Allowed: "must not be a secret; only " + Namespace + ":" + secretKey + " may be"})
-				continue
-			}
-			cfg.Settings.SecretKMSKeyName = true
-		}
-		if err := set(k.field(&cfg), value); err != nil {
-			problems = append(problems, infra.Problem{Setting: name, Value: value, Allowed: err.Error()})
-		}
-	}
-
+	problems := cfg.read(raw)
 	problems = append(problems, cfg.validate()...)
 	var out []string
 	if cfg.Settings.EnforceSchemas {
@@ -194,10 +98,9 @@ func Parse(stack string, raw Raw) (*Config, error) {
 		cfg.Schemas = defs
 	}
 	for _, p := range problems {
-		if _, ok := known[p.Setting]; ok {
-			p.Setting = Namespace + ":" + p.Setting
+		if s := p.Rename(configKey).String(); !slices.Contains(out, s) {
+			out = append(out, s)
 		}
-		out = append(out, p.String())
 	}
 	if len(out) > 0 {
 		return nil, &Error{Problems: out}
@@ -205,38 +108,101 @@ func Parse(stack string, raw Raw) (*Config, error) {
 	return &cfg, nil
 }
 
+// read sets the config from the raw values, key by key.
+func (c *Config) read(raw Raw) spec.Problems {
+	var problems spec.Problems
+	project, ok := raw.Values[ProjectKey]
+	c.Project = project
+	switch {
+	case !ok || project == "":
+		problems = append(problems, spec.Problem{Field: ProjectKey, Value: project,
+			Allowed: "must be set to the GCP project id (pulumi config set gcp:project <id>)"})
+	default:
+		if err := spec.CheckProjectID(project); err != nil {
+			problems = append(problems, spec.Problem{Field: ProjectKey, Value: project, Allowed: err.Error()})
+		}
+	}
+	known := map[string]Key{}
+	for _, k := range Keys {
+		known[k.Name] = k
+	}
+	for _, full := range slices.Sorted(maps.Keys(raw.Values)) {
+		ns, name, found := strings.Cut(full, ":")
+		if !found || ns != Namespace {
+			continue
+		}
+		value := raw.Values[full]
+		k, ok := known[name]
+		switch {
+		case !ok:
+			problems = append(problems, spec.Problem{Field: full, Value: value, Allowed: unknownKey(name)})
+			continue
+		case slices.Contains(raw.Secret, full) && name != secretKey:
+			problems = append(problems, spec.Problem{Field: full, Value: spec.Secret,
+				Allowed: "must not be a secret; only " + Namespace + ":" + secretKey + " may be"})
+			continue
+		case slices.Contains(raw.Secret, full):
+			c.SecretKMSKeyName = true
+		}
+		v, err := k.parse(value)
+		if err != nil {
+			problems = append(problems, spec.Problem{Field: full, Value: value, Allowed: err.Error()})
+			continue
+		}
+		k.set(c, v)
+	}
+	return problems
+}
+
+// configKey names a field of the program's arguments by the config key that sets it.
+func configKey(field string) string {
+	for _, k := range Keys {
+		if slices.Contains(k.fields, field) {
+			return Namespace + ":" + k.Name
+		}
+	}
+	return field
+}
+
 // validate checks the parsed config as a whole.
-func (c Config) validate() infra.Problems {
-	var ps infra.Problems
-	if err := infra.CheckLabel("env", c.Stack); c.Stack == "" || err != nil {
-		ps = append(ps, infra.Problem{Setting: "stack", Value: c.Stack,
+func (c Config) validate() spec.Problems {
+	var ps spec.Problems
+	if err := spec.CheckLabel("env", c.Stack); c.Stack == "" || err != nil {
+		ps = append(ps, spec.Problem{Field: "stack", Value: c.Stack,
 			Allowed: "the stack name is the env label's value: it must use only [a-z0-9_-], at most 63 characters"})
 	}
 	if len(c.Pipelines) == 0 {
-		ps = append(ps, infra.Problem{Setting: "pipelines", Value: "[]", Allowed: "must name at least one pipeline"})
+		ps = append(ps, spec.Problem{Field: "Pipeline", Value: "[]", Allowed: "must name at least one pipeline"})
 	}
 	seen := map[string]bool{}
 	for _, p := range c.Pipelines {
 		if seen[p] {
-			ps = append(ps, infra.Problem{Setting: "pipelines", Value: p, Allowed: "pipeline names must be unique"})
+			ps = append(ps, spec.Problem{Field: "Pipeline", Value: p, Allowed: "pipeline names must be unique"})
 		}
 		seen[p] = true
-		ps = append(ps, infra.ValidateNames(c.Settings.NamePrefix, p)...)
+		ps = append(ps, spec.ValidateNames(c.Settings.NamePrefix, p)...)
 	}
-	if err := infra.CheckServiceAccountID(c.ServiceAccountID); err != nil {
-		ps = append(ps, infra.Problem{Setting: "serviceAccountId", Value: c.ServiceAccountID, Allowed: err.Error()})
+	if err := spec.CheckServiceAccountID(c.ServiceAccountID); err != nil {
+		ps = append(ps, spec.Problem{Field: "ServiceAccountID", Value: c.ServiceAccountID, Allowed: err.Error()})
 	}
 	if c.ProjectNumber != "" {
-		if err := infra.CheckProjectNumber(c.ProjectNumber); err != nil {
-			ps = append(ps, infra.Problem{Setting: "projectNumber", Value: c.ProjectNumber, Allowed: err.Error() + ", or empty to look it up"})
+		if err := spec.CheckProjectNumber(c.ProjectNumber); err != nil {
+			ps = append(ps, spec.Problem{Field: "ProjectNumber", Value: c.ProjectNumber, Allowed: err.Error() + ", or empty to look it up"})
 		}
 	}
-	ps = append(ps, infra.ValidateLabels(c.Labels)...)
-	return append(ps, c.Settings.Validate()...)
+	ps = append(ps, spec.ValidateLabels(c.Labels)...)
+	ps = append(ps, c.Settings.Validate()...)
+	blind := c.SecretKMSKeyName && c.KMSKeyName == spec.Secret
+	if c.KMSKeyName != "" && !blind {
+		if err := spec.CheckKMSKeyName(c.KMSKeyName); err != nil {
+			ps = append(ps, spec.Problem{Field: "KMSKeyName", Value: c.KMSKeyName, Allowed: err.Error()})
+		}
+	}
+	return ps
 }
 
 // loadSchemas reads and parses the contracts' schema files; an error names the file.
-func loadSchemas(fsys fs.FS) (map[schemas.Kind]string, error) {
+func loadSchemas(fsys fs.FS) (map[spec.Contract]string, error) {
 	if fsys == nil {
 		fsys = schemas.FS
 	}
@@ -244,52 +210,11 @@ func loadSchemas(fsys fs.FS) (map[schemas.Kind]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	defs := map[schemas.Kind]string{}
+	defs := map[spec.Contract]string{}
 	for k, s := range all {
 		defs[k] = s.Definition
 	}
 	return defs, nil
-}
-
-// set parses a raw value into the field p points at.
-func set(p any, value string) error {
-	switch p := p.(type) {
-	case *string:
-		*p = value
-	case *int:
-		n, err := strconv.Atoi(value)
-		if err != nil {
-			return fmt.Errorf("must be an integer")
-		}
-		*p = n
-	case *bool:
-		b, err := strconv.ParseBool(value)
-		if err != nil {
-			return fmt.Errorf("must be true or false")
-		}
-		*p = b
-	case *[]string:
-		var xs []string
-		if err := json.Unmarshal([]byte(value), &xs); err != nil {
-			return fmt.Errorf("must be a list of strings")
-		}
-		*p = xs
-	case *[]infra.Queue:
-		var xs []infra.Queue
-		if err := json.Unmarshal([]byte(value), &xs); err != nil {
-			return fmt.Errorf("must be a list of strings")
-		}
-		*p = xs
-	case *map[string]string:
-		m := map[string]string{}
-		if err := json.Unmarshal([]byte(value), &m); err != nil {
-			return fmt.Errorf("must be a map of strings to strings")
-		}
-		*p = m
-	default:
-		return fmt.Errorf("has a type this program cannot read")
-	}
-	return nil
 }
 
 // unknownKey explains an unknown key, suggesting the closest known one: a typo must not fall
@@ -297,7 +222,7 @@ func set(p any, value string) error {
 func unknownKey(name string) string {
 	best, bestDist := "", 4
 	for _, k := range Keys {
-		if d := distance(strings.ToLower(name), strings.ToLower(k.Name)); d < bestDist {
+		if d := levenshtein.Distance(strings.ToLower(name), strings.ToLower(k.Name), nil); d < bestDist {
 			best, bestDist = k.Name, d
 		}
 	}
@@ -306,25 +231,4 @@ func unknownKey(name string) string {
 		msg += fmt.Sprintf(" (did you mean %s:%s?)", Namespace, best)
 	}
 	return msg
-}
-
-// distance is the Levenshtein distance between a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }

@@ -8,7 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/aiprod/aiprod-pubsub/render"
+	"github.com/aiprod/aiprod-pubsub/spec"
+	"github.com/aiprod/aiprod-pubsub/stackrun"
 	"github.com/aiprod/aiprod-pubsub/stacks"
 )
 
@@ -68,14 +69,14 @@ func TestBadConfig(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			files, err := render.LoadStack("..", "dev", "")
+			files, err := stackrun.Load("..", "dev", "")
 			require.NoError(t, err)
 			if tc.del {
 				delete(files.Config.Values, tc.key)
 			} else {
 				files.Config.Values[tc.key] = tc.value
 			}
-			res, err := render.Program(files.Project, "dev", files.Config)
+			res, err := stackrun.Program(files.Project, "dev", files.Config)
 			require.Error(t, err)
 			var cfgErr *stacks.Error
 			require.True(t, errors.As(err, &cfgErr), "a config error, not %T: %v", err, err)
@@ -130,24 +131,24 @@ func TestSecretConfig(t *testing.T) {
 		secret []string
 		want   string // a fragment of the error; "" for none
 	}{
-		{"blinded key name", map[string]string{key: stacks.Blinded}, []string{key}, ""},
+		{"blinded key name", map[string]string{key: spec.Secret}, []string{key}, ""},
 		{"decrypted key name", map[string]string{key: "projects/p/locations/l/keyRings/r/cryptoKeys/k"}, []string{key}, ""},
 		{"decrypted key name is still checked", map[string]string{key: "my-key"}, []string{key}, `aiprod-pubsub:kmsKeyName is "my-key"`},
 		{"a secret number", map[string]string{"aiprod-pubsub:maxDeliveryAttempts": "5"}, []string{"aiprod-pubsub:maxDeliveryAttempts"},
 			`aiprod-pubsub:maxDeliveryAttempts is "[secret]"; must not be a secret`},
-		{"a secret prefix", map[string]string{"aiprod-pubsub:namePrefix": stacks.Blinded}, []string{"aiprod-pubsub:namePrefix"},
+		{"a secret prefix", map[string]string{"aiprod-pubsub:namePrefix": spec.Secret}, []string{"aiprod-pubsub:namePrefix"},
 			"aiprod-pubsub:namePrefix is \"[secret]\"; must not be a secret"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			files, err := render.LoadStack("..", "dev", "")
+			files, err := stackrun.Load("..", "dev", "")
 			require.NoError(t, err)
 			for k, v := range tc.values {
 				files.Config.Values[k] = v
 			}
 			files.Config.Secret = tc.secret
-			res, err := render.Program(files.Project, "dev", files.Config)
+			res, err := stackrun.Program(files.Project, "dev", files.Config)
 			if tc.want != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tc.want)

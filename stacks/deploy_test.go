@@ -2,57 +2,58 @@ package stacks_test
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/aiprod/aiprod-pubsub/render"
+	"github.com/aiprod/aiprod-pubsub/gcpmock"
+	"github.com/aiprod/aiprod-pubsub/inventory"
 	"github.com/aiprod/aiprod-pubsub/schemas"
+	"github.com/aiprod/aiprod-pubsub/spec"
+	"github.com/aiprod/aiprod-pubsub/stackrun"
 	"github.com/aiprod/aiprod-pubsub/stacks"
+	"github.com/aiprod/aiprod-pubsub/testkit"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden inventories under testdata/")
-
 const (
-	topicType   = "gcp:pubsub/topic:Topic"
-	subType     = "gcp:pubsub/subscription:Subscription"
-	topicMember = "gcp:pubsub/topicIAMMember:TopicIAMMember"
-	subMember   = "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember"
-	accountType = "gcp:serviceaccount/account:Account"
-	pipeType    = "aiprod:messaging:Pipeline"
-	schemaType  = "gcp:pubsub/schema:Schema"
+	topicType   = spec.TopicType
+	subType     = spec.SubscriptionType
+	topicMember = spec.TopicIAMMemberType
+	subMember   = spec.SubscriptionIAMMemberType
+	accountType = spec.ServiceAccountType
+	pipeType    = spec.PipelineType
+	schemaType  = spec.SchemaType
 )
 
 // loadStack renders a stack of the repository's own files.
-func loadStack(t *testing.T, stack string, edit func(map[string]string)) *render.Result {
+func loadStack(t *testing.T, stack string, edit func(map[string]string)) *stackrun.Result {
 	t.Helper()
-	res, _, err := render.StackEdited("..", stack, edit)
+	res, _, err := stackrun.Stack("..", stack, edit)
 	require.NoError(t, err)
 	return res
 }
 
-// prop reads a dotted path of a resource's inputs as plain Go values.
-func prop(r render.Resource, path string) any {
-	var cur any = r.Inputs.Mappable()
-	for _, part := range strings.Split(path, ".") {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = m[part]
+// prop reads a property path of a resource's inputs as plain Go values.
+func prop(r inventory.Resource, path string) any {
+	p, err := resource.ParsePropertyPath(path)
+	if err != nil {
+		panic(err)
 	}
-	return cur
+	v, ok := p.Get(resource.NewProperty(r.Inputs))
+	if !ok || v.IsNull() {
+		return nil
+	}
+	return v.Mappable()
 }
 
-func mustGet(t *testing.T, res *render.Result, typ, name string) render.Resource {
+func mustGet(t *testing.T, res *stackrun.Result, typ, name string) inventory.Resource {
 	t.Helper()
 	r, err := res.ByName(typ, name)
 	require.NoError(t, err)
@@ -97,7 +98,7 @@ func TestStacks(t *testing.T) {
 			assert.Equal(t, stackURN, pipe.Parent, "%s: parent", pipe.URN)
 			assert.False(t, pipe.Custom, "%s: a component", pipe.URN)
 
-			agent := "serviceAccount:service-" + render.NewMocks("", "").ProjectNumber(tc.project) + "@gcp-sa-pubsub.iam.gserviceaccount.com"
+			agent := "serviceAccount:service-" + gcpmock.ProjectNumber(tc.project) + "@gcp-sa-pubsub.iam.gserviceaccount.com"
 			app := "serviceAccount:" + tc.saEmail
 			assert.Equal(t, []string{tc.project}, res.Lookups, "the project number is looked up once")
 
@@ -112,7 +113,7 @@ func TestStacks(t *testing.T) {
 			for _, q := range []string{"jobs", "results", "dlq"} {
 				topic := mustGet(t, res, topicType, "aiprod-pipeline-"+q)
 				sub := mustGet(t, res, subType, "aiprod-pipeline-"+q+"-sub")
-				for _, r := range []render.Resource{topic, sub} {
+				for _, r := range []inventory.Resource{topic, sub} {
 					assert.Equal(t, map[string]any{"app": "aiprod", "component": "pipeline", "env": tc.stack, "managed-by": "pulumi"},
 						prop(r, "labels"), "%s: labels", r.URN)
 					assert.Equal(t, tc.protect, r.Protect, "%s: protect", r.URN)
@@ -236,25 +237,25 @@ func TestVariants(t *testing.T) {
 	cases := []struct {
 		name  string
 		edit  map[string]string
-		check func(t *testing.T, res *render.Result)
+		check func(t *testing.T, res *stackrun.Result)
 	}{
-		{"results without dead-lettering", map[string]string{"aiprod-pubsub:deadLetterResults": "false"}, func(t *testing.T, res *render.Result) {
+		{"results without dead-lettering", map[string]string{"aiprod-pubsub:deadLetterResults": "false"}, func(t *testing.T, res *stackrun.Result) {
 			results := mustGet(t, res, subType, "aiprod-pipeline-results-sub")
 			assert.Nil(t, prop(results, "deadLetterPolicy"), "%s: no dead-letter policy", results.URN)
 			_, err := res.ByName(subMember, "aiprod-pipeline-results-sub-subscriber-agent")
 			assert.Error(t, err, "no service-agent grant on a subscription that does not dead-letter")
 			assert.Len(t, res.ByType(subMember), 2)
 		}},
-		{"app pulls results too", map[string]string{"aiprod-pubsub:appSubscriptions": `["jobs","results"]`}, func(t *testing.T, res *render.Result) {
+		{"app pulls results too", map[string]string{"aiprod-pubsub:appSubscriptions": `["jobs","results"]`}, func(t *testing.T, res *stackrun.Result) {
 			m := mustGet(t, res, subMember, "aiprod-pipeline-results-sub-subscriber-app")
 			assert.Equal(t, "roles/pubsub.subscriber", prop(m, "role"))
 		}},
-		{"project number from config", map[string]string{"aiprod-pubsub:projectNumber": "123456789012"}, func(t *testing.T, res *render.Result) {
+		{"project number from config", map[string]string{"aiprod-pubsub:projectNumber": "123456789012"}, func(t *testing.T, res *stackrun.Result) {
 			assert.Empty(t, res.Lookups, "no lookup when the number is configured")
 			m := mustGet(t, res, topicMember, "aiprod-pipeline-dlq-publisher-agent")
 			assert.Equal(t, "serviceAccount:service-123456789012@gcp-sa-pubsub.iam.gserviceaccount.com", prop(m, "member"))
 		}},
-		{"two pipelines, one account", map[string]string{"aiprod-pubsub:pipelines": `["video","audio"]`, "aiprod-pubsub:namePrefix": "ai"}, func(t *testing.T, res *render.Result) {
+		{"two pipelines, one account", map[string]string{"aiprod-pubsub:pipelines": `["video","audio"]`, "aiprod-pubsub:namePrefix": "ai"}, func(t *testing.T, res *stackrun.Result) {
 			assert.Len(t, res.ByType(topicType), 6)
 			assert.Len(t, res.ByType(subType), 6)
 			assert.Len(t, res.ByType(accountType), 1)
@@ -274,7 +275,7 @@ func TestVariants(t *testing.T) {
 			"aiprod-pubsub:maxDeliveryAttempts":        "10",
 			"aiprod-pubsub:retryMinimumBackoffSeconds": "0",
 			"aiprod-pubsub:dlqMessageRetentionSeconds": "2678400",
-		}, func(t *testing.T, res *render.Result) {
+		}, func(t *testing.T, res *stackrun.Result) {
 			topic := mustGet(t, res, topicType, "aiprod-pipeline-jobs")
 			assert.Equal(t, "media", prop(topic, "labels.team"))
 			assert.Equal(t, "aiprod", prop(topic, "labels.app"))
@@ -287,13 +288,13 @@ func TestVariants(t *testing.T) {
 			dlq := mustGet(t, res, subType, "aiprod-pipeline-dlq-sub")
 			assert.Equal(t, "2678400s", prop(dlq, "messageRetentionDuration"))
 		}},
-		{"schemas not enforced", map[string]string{"aiprod-pubsub:enforceSchemas": "false"}, func(t *testing.T, res *render.Result) {
+		{"schemas not enforced", map[string]string{"aiprod-pubsub:enforceSchemas": "false"}, func(t *testing.T, res *stackrun.Result) {
 			assert.Empty(t, res.ByType(schemaType))
 			for _, topic := range res.ByType(topicType) {
 				assert.Nil(t, prop(topic, "schemaSettings"), "%s: no schema", topic.URN)
 			}
 		}},
-		{"protected dev protects the created account", map[string]string{"aiprod-pubsub:protect": "true"}, func(t *testing.T, res *render.Result) {
+		{"protected dev protects the created account", map[string]string{"aiprod-pubsub:protect": "true"}, func(t *testing.T, res *stackrun.Result) {
 			sa := mustGet(t, res, accountType, "aiprod-sa")
 			assert.True(t, sa.Protect)
 		}},
@@ -323,7 +324,7 @@ type inventoryEntry struct {
 	ReplaceWith []string       `json:"replaceWith,omitempty"`
 }
 
-type inventory struct {
+type goldenInventory struct {
 	Counts    map[string]int   `json:"counts"`
 	Resources []inventoryEntry `json:"resources"`
 	Outputs   map[string]any   `json:"outputs"`
@@ -346,7 +347,7 @@ func TestGoldenInventory(t *testing.T) {
 		t.Run(stack, func(t *testing.T) {
 			t.Parallel()
 			res := loadStack(t, stack, nil)
-			inv := inventory{Counts: map[string]int{}, Outputs: res.Outputs}
+			inv := goldenInventory{Counts: map[string]int{}, Outputs: res.Outputs}
 			for _, r := range res.Resources {
 				inv.Counts[r.Type]++
 				inv.Resources = append(inv.Resources, inventoryEntry{
@@ -356,13 +357,7 @@ func TestGoldenInventory(t *testing.T) {
 			}
 			got, err := json.MarshalIndent(inv, "", "  ")
 			require.NoError(t, err)
-			path := filepath.Join("..", "testdata", stack+".inventory.json")
-			if *update {
-				require.NoError(t, os.WriteFile(path, append(got, '\n'), 0o644))
-			}
-			want, err := os.ReadFile(path)
-			require.NoError(t, err, "run `go test ./stacks -update` to create it")
-			assert.JSONEq(t, string(want), string(got), "inventory of %s differs from %s; review and run `go test ./stacks -update`", stack, path)
+			testkit.Golden(t, "./stacks", filepath.Join("..", "testdata", stack+".inventory.json"), string(got)+"\n")
 		})
 	}
 }
@@ -371,7 +366,7 @@ func TestGoldenInventory(t *testing.T) {
 // and defaults.
 func TestPulumiYAMLMatchesDefaults(t *testing.T) {
 	t.Parallel()
-	files, err := render.LoadStack("..", "dev", "")
+	files, err := stackrun.Load("..", "dev", "")
 	require.NoError(t, err)
 	defaults := stacks.Defaults()
 	var declared []string

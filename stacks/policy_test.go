@@ -1,33 +1,31 @@
-package render
+package stacks_test
 
 import (
 	"slices"
 	"testing"
 
-	"github.com/pulumi/pulumi-gcp/sdk/v8/go/gcp/projects"
-	"github.com/pulumi/pulumi-gcp/sdk/v8/go/gcp/pubsub"
-	"github.com/pulumi/pulumi-gcp/sdk/v8/go/gcp/serviceaccount"
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiprod/aiprod-pubsub/policy/rules"
-	"github.com/aiprod/aiprod-pubsub/stacks"
+	"github.com/aiprod/aiprod-pubsub/spec"
+	"github.com/aiprod/aiprod-pubsub/stackrun"
+	"github.com/aiprod/aiprod-pubsub/testkit"
 )
 
 const (
-	typeTopic        = "gcp:pubsub/topic:Topic"
-	typeSubscription = "gcp:pubsub/subscription:Subscription"
-	typeTopicIAM     = "gcp:pubsub/topicIAMMember:TopicIAMMember"
-	typeSubIAM       = "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember"
+	typeTopic        = spec.TopicType
+	typeSubscription = spec.SubscriptionType
+	typeTopicIAM     = spec.TopicIAMMemberType
+	typeSubIAM       = spec.SubscriptionIAMMemberType
 )
 
 // analyzed runs the real program for a stack and returns its resources as the pack sees them.
 func analyzed(t *testing.T, stack string) []policyx.AnalyzerResource {
 	t.Helper()
-	r, err := Stack("..", stack)
+	r, _, err := stackrun.Stack("..", stack, nil)
 	require.NoError(t, err)
 	return r.Analyzer()
 }
@@ -61,64 +59,6 @@ func TestPackPassesTheRealStacks(t *testing.T) {
 	}
 }
 
-// edit returns resources with one resource's property at path set to v.
-func edit(typ, name string, v property.Value, path ...string) func(*testing.T, []policyx.AnalyzerResource) []policyx.AnalyzerResource {
-	return func(t *testing.T, rs []policyx.AnalyzerResource) []policyx.AnalyzerResource {
-		t.Helper()
-		out := slices.Clone(rs)
-		i := slices.IndexFunc(out, func(r policyx.AnalyzerResource) bool { return r.Type == typ && r.Name == name })
-		require.GreaterOrEqual(t, i, 0, "no %s named %q", typ, name)
-		segs := make([]property.PathSegment, len(path))
-		for j, k := range path {
-			segs[j] = property.NewSegment(k)
-		}
-		m, err := property.PathFromSegments(segs...).Set(property.New(out[i].Properties), v)
-		require.NoError(t, err, out[i].URN)
-		out[i].Properties = m.AsMap()
-		return out
-	}
-}
-
-// remove returns resources with one property of one resource deleted.
-func remove(typ, name string, path ...string) func(*testing.T, []policyx.AnalyzerResource) []policyx.AnalyzerResource {
-	return func(t *testing.T, rs []policyx.AnalyzerResource) []policyx.AnalyzerResource {
-		t.Helper()
-		out := slices.Clone(rs)
-		i := slices.IndexFunc(out, func(r policyx.AnalyzerResource) bool { return r.Type == typ && r.Name == name })
-		require.GreaterOrEqual(t, i, 0, "no %s named %q", typ, name)
-		if len(path) == 1 {
-			out[i].Properties = out[i].Properties.Delete(path[0])
-			return out
-		}
-		inner := out[i].Properties.Get(path[0]).AsMap().Delete(path[1])
-		out[i].Properties = out[i].Properties.Set(path[0], property.New(inner))
-		return out
-	}
-}
-
-// drop returns resources without one resource.
-func drop(typ, name string) func(*testing.T, []policyx.AnalyzerResource) []policyx.AnalyzerResource {
-	return func(t *testing.T, rs []policyx.AnalyzerResource) []policyx.AnalyzerResource {
-		t.Helper()
-		out := slices.DeleteFunc(slices.Clone(rs), func(r policyx.AnalyzerResource) bool { return r.Type == typ && r.Name == name })
-		require.Len(t, out, len(rs)-1, "no %s named %q", typ, name)
-		return out
-	}
-}
-
-// unprotect returns resources with one resource's protect option off.
-func unprotect(typ, name string) func(*testing.T, []policyx.AnalyzerResource) []policyx.AnalyzerResource {
-	return func(t *testing.T, rs []policyx.AnalyzerResource) []policyx.AnalyzerResource {
-		t.Helper()
-		out := slices.Clone(rs)
-		i := slices.IndexFunc(out, func(r policyx.AnalyzerResource) bool { return r.Type == typ && r.Name == name })
-		require.GreaterOrEqual(t, i, 0)
-		require.True(t, out[i].Options.Protect, out[i].URN)
-		out[i].Options.Protect = false
-		return out
-	}
-}
-
 func TestBreakingOneSpecPropertyFiresItsPolicy(t *testing.T) {
 	t.Parallel()
 	const (
@@ -129,64 +69,64 @@ func TestBreakingOneSpecPropertyFiresItsPolicy(t *testing.T) {
 	cases := []struct {
 		name   string
 		stack  string
-		mutate func(*testing.T, []policyx.AnalyzerResource) []policyx.AnalyzerResource
+		mutate testkit.Change
 		want   []string
 	}{
-		{"jobs ack deadline 30", "dev", edit(typeSubscription, jobsSub, property.New(30.0), "ackDeadlineSeconds"),
+		{"jobs ack deadline 30", "dev", testkit.Set(typeSubscription, jobsSub, property.New(30.0), "ackDeadlineSeconds"),
 			[]string{rules.PolicyAckDeadline}},
-		{"results ack deadline 300", "dev", edit(typeSubscription, resultsSub, property.New(300.0), "ackDeadlineSeconds"),
+		{"results ack deadline 300", "dev", testkit.Set(typeSubscription, resultsSub, property.New(300.0), "ackDeadlineSeconds"),
 			[]string{rules.PolicyAckDeadline}},
-		{"dlq ack deadline 700", "prod", edit(typeSubscription, dlqSub, property.New(700.0), "ackDeadlineSeconds"),
+		{"dlq ack deadline 700", "prod", testkit.Set(typeSubscription, dlqSub, property.New(700.0), "ackDeadlineSeconds"),
 			[]string{rules.PolicyAckDeadline}},
-		{"jobs topic without a schema", "dev", remove(typeTopic, "aiprod-pipeline-jobs", "schemaSettings"),
+		{"jobs topic without a schema", "dev", testkit.Set(typeTopic, "aiprod-pipeline-jobs", nil, "schemaSettings"),
 			[]string{rules.PolicyTopicSchema}},
-		{"results topic with binary encoding", "prod", edit(typeTopic, "aiprod-pipeline-results", property.New("BINARY"), "schemaSettings", "encoding"),
+		{"results topic with binary encoding", "prod", testkit.Set(typeTopic, "aiprod-pipeline-results", property.New("BINARY"), "schemaSettings", "encoding"),
 			[]string{rules.PolicyTopicSchema}},
-		{"jobs ordering off", "dev", edit(typeSubscription, jobsSub, property.New(false), "enableMessageOrdering"),
+		{"jobs ordering off", "dev", testkit.Set(typeSubscription, jobsSub, property.New(false), "enableMessageOrdering"),
 			[]string{rules.PolicyMessageOrdering}},
-		{"jobs ordering unset", "prod", remove(typeSubscription, jobsSub, "enableMessageOrdering"),
+		{"jobs ordering unset", "prod", testkit.Set(typeSubscription, jobsSub, nil, "enableMessageOrdering"),
 			[]string{rules.PolicyMessageOrdering}},
-		{"max delivery attempts 3", "dev", edit(typeSubscription, jobsSub, property.New(3.0), "deadLetterPolicy", "maxDeliveryAttempts"),
+		{"max delivery attempts 3", "dev", testkit.Set(typeSubscription, jobsSub, property.New(3.0), "deadLetterPolicy", "maxDeliveryAttempts"),
 			[]string{rules.PolicyDeadLetter}},
-		{"dead-letter topic as a short name", "dev", edit(typeSubscription, resultsSub, property.New("aiprod-pipeline-dlq"), "deadLetterPolicy", "deadLetterTopic"),
+		{"dead-letter topic as a short name", "dev", testkit.Set(typeSubscription, resultsSub, property.New("aiprod-pipeline-dlq"), "deadLetterPolicy", "deadLetterTopic"),
 			[]string{rules.PolicyDeadLetter}},
-		{"results without dead-letter policy", "dev", remove(typeSubscription, resultsSub, "deadLetterPolicy"),
+		{"results without dead-letter policy", "dev", testkit.Set(typeSubscription, resultsSub, nil, "deadLetterPolicy"),
 			[]string{rules.PolicyDeadLetter}},
-		{"dlq subscription dead-letters", "dev", edit(typeSubscription, dlqSub, property.New(map[string]property.Value{
+		{"dlq subscription dead-letters", "dev", testkit.Set(typeSubscription, dlqSub, property.New(map[string]property.Value{
 			"deadLetterTopic": property.New("projects/aiprod-dev-000000/topics/aiprod-pipeline-jobs"), "maxDeliveryAttempts": property.New(5.0),
 		}), "deadLetterPolicy"),
 			// It also becomes a dead-lettering subscription without the service agent's grants.
 			[]string{rules.PolicyDeadLetter, rules.PolicyDeadLetterIAM}},
-		{"no service-agent grant on the jobs subscription", "dev", drop(typeSubIAM, "aiprod-pipeline-jobs-sub-subscriber-agent"),
+		{"no service-agent grant on the jobs subscription", "dev", testkit.Drop(typeSubIAM, "aiprod-pipeline-jobs-sub-subscriber-agent"),
 			[]string{rules.PolicyDeadLetterIAM}},
-		{"no service-agent grant on the results subscription", "prod", drop(typeSubIAM, "aiprod-pipeline-results-sub-subscriber-agent"),
+		{"no service-agent grant on the results subscription", "prod", testkit.Drop(typeSubIAM, "aiprod-pipeline-results-sub-subscriber-agent"),
 			[]string{rules.PolicyDeadLetterIAM}},
-		{"no service-agent publisher on the dlq topic", "dev", drop(typeTopicIAM, "aiprod-pipeline-dlq-publisher-agent"),
+		{"no service-agent publisher on the dlq topic", "dev", testkit.Drop(typeTopicIAM, "aiprod-pipeline-dlq-publisher-agent"),
 			[]string{rules.PolicyDeadLetterIAM}},
-		{"dlq topic without its subscription", "dev", drop(typeSubscription, dlqSub),
+		{"dlq topic without its subscription", "dev", testkit.Drop(typeSubscription, dlqSub),
 			// Lost dead letters, and a pipeline missing a subscription.
 			[]string{rules.PolicyDeadLetterIAM, rules.PolicyPipelineTopology}},
-		{"expiration ttl 31 days", "dev", edit(typeSubscription, resultsSub, property.New("2678400s"), "expirationPolicy", "ttl"),
+		{"expiration ttl 31 days", "dev", testkit.Set(typeSubscription, resultsSub, property.New("2678400s"), "expirationPolicy", "ttl"),
 			[]string{rules.PolicyNoExpiration}},
-		{"no expiration policy", "prod", remove(typeSubscription, dlqSub, "expirationPolicy"),
+		{"no expiration policy", "prod", testkit.Set(typeSubscription, dlqSub, nil, "expirationPolicy"),
 			[]string{rules.PolicyNoExpiration}},
-		{"dlq retention 1 day", "dev", edit(typeSubscription, dlqSub, property.New("86400s"), "messageRetentionDuration"),
+		{"dlq retention 1 day", "dev", testkit.Set(typeSubscription, dlqSub, property.New("86400s"), "messageRetentionDuration"),
 			[]string{rules.PolicyDLQRetention}},
-		{"topic without env label", "dev", remove(typeTopic, "aiprod-pipeline-jobs", "labels", "env"),
+		{"topic without env label", "dev", testkit.Set(typeTopic, "aiprod-pipeline-jobs", nil, "labels", "env"),
 			[]string{rules.PolicyRequiredLabels}},
-		{"subscription without managed-by label", "prod", remove(typeSubscription, jobsSub, "labels", "managed-by"),
+		{"subscription without managed-by label", "prod", testkit.Set(typeSubscription, jobsSub, nil, "labels", "managed-by"),
 			[]string{rules.PolicyRequiredLabels}},
-		{"prod topic unprotected", "prod", unprotect(typeTopic, "aiprod-pipeline-results"),
+		{"prod topic unprotected", "prod", testkit.Protect(typeTopic, "aiprod-pipeline-results", false),
 			[]string{rules.PolicyProdProtect}},
-		{"prod subscription unprotected", "prod", unprotect(typeSubscription, dlqSub),
+		{"prod subscription unprotected", "prod", testkit.Protect(typeSubscription, dlqSub, false),
 			[]string{rules.PolicyProdProtect}},
-		{"app not publisher on the jobs topic", "dev", drop(typeTopicIAM, "aiprod-pipeline-jobs-publisher-app"),
+		{"app not publisher on the jobs topic", "dev", testkit.Drop(typeTopicIAM, "aiprod-pipeline-jobs-publisher-app"),
 			[]string{rules.PolicyPipelineTopology}},
-		{"app not subscriber on the jobs subscription", "prod", drop(typeSubIAM, "aiprod-pipeline-jobs-sub-subscriber-app"),
+		{"app not subscriber on the jobs subscription", "prod", testkit.Drop(typeSubIAM, "aiprod-pipeline-jobs-sub-subscriber-app"),
 			[]string{rules.PolicyPipelineTopology}},
-		{"results subscription on the jobs topic", "dev", edit(typeSubscription, resultsSub, property.New("projects/aiprod-dev-000000/topics/aiprod-pipeline-jobs"), "topic"),
+		{"results subscription on the jobs topic", "dev", testkit.Set(typeSubscription, resultsSub, property.New("projects/aiprod-dev-000000/topics/aiprod-pipeline-jobs"), "topic"),
 			[]string{rules.PolicyPipelineTopology}},
-		{"no results topic", "dev", drop(typeTopic, "aiprod-pipeline-results"),
+		{"no results topic", "dev", testkit.Drop(typeTopic, "aiprod-pipeline-results"),
 			[]string{rules.PolicyPipelineTopology}},
 	}
 	for _, tc := range cases {
@@ -198,79 +138,50 @@ func TestBreakingOneSpecPropertyFiresItsPolicy(t *testing.T) {
 	}
 }
 
-// withExtra runs the real program for dev and then registers one more resource.
-func withExtra(t *testing.T, extra func(ctx *pulumi.Context, project string) error) []policyx.AnalyzerResource {
-	t.Helper()
-	files, err := LoadStack("..", "dev", "")
-	require.NoError(t, err)
-	project := files.Config.Values["gcp:project"]
-	require.NotEmpty(t, project)
-	r, err := Run(files.Project, "dev", files.Config, func(ctx *pulumi.Context) (pulumi.Map, error) {
-		out, err := stacks.Deploy(ctx, files.Config)
-		if err != nil {
-			return nil, err
-		}
-		return out, extra(ctx, project)
-	})
-	require.NoError(t, err)
-	return r.Analyzer()
+// forbidden is a resource someone adds by hand beside the program's, as the engine sends it
+// to the pack.
+func forbidden(typ, name string, props map[string]any) policyx.AnalyzerResource {
+	return policyx.AnalyzerResource{
+		Type:       typ,
+		Name:       name,
+		URN:        "urn:pulumi:dev::aiprod-pubsub::" + typ + "::" + name,
+		Properties: testkit.Value(props).AsMap(),
+	}
 }
 
 func TestAddingAForbiddenResourceFiresItsPolicy(t *testing.T) {
 	t.Parallel()
-	app := func(project string) pulumi.String {
-		return pulumi.String("serviceAccount:aiprod-sa@" + project + ".iam.gserviceaccount.com")
-	}
+	const project = "aiprod-dev-000000"
+	app := "serviceAccount:aiprod-sa@" + project + ".iam.gserviceaccount.com"
 	cases := []struct {
 		name  string
-		extra func(ctx *pulumi.Context, project string) error
+		extra policyx.AnalyzerResource
 		want  []string
 	}{
-		{"allUsers publisher on the jobs topic", func(ctx *pulumi.Context, project string) error {
-			_, err := pubsub.NewTopicIAMMember(ctx, "public", &pubsub.TopicIAMMemberArgs{
-				Project: pulumi.String(project), Topic: pulumi.String("aiprod-pipeline-jobs"),
-				Role: pulumi.String("roles/pubsub.publisher"), Member: pulumi.String("allUsers"),
-			})
-			return err
-		}, []string{rules.PolicyNoPublicMembers}},
-		{"allAuthenticatedUsers subscriber on the results subscription", func(ctx *pulumi.Context, project string) error {
-			_, err := pubsub.NewSubscriptionIAMMember(ctx, "public", &pubsub.SubscriptionIAMMemberArgs{
-				Project: pulumi.String(project), Subscription: pulumi.String("aiprod-pipeline-results-sub"),
-				Role: pulumi.String("roles/pubsub.subscriber"), Member: pulumi.String("allAuthenticatedUsers"),
-			})
-			return err
-		}, []string{rules.PolicyNoPublicMembers}},
-		{"an authoritative topic binding", func(ctx *pulumi.Context, project string) error {
-			_, err := pubsub.NewTopicIAMBinding(ctx, "binding", &pubsub.TopicIAMBindingArgs{
-				Project: pulumi.String(project), Topic: pulumi.String("aiprod-pipeline-jobs"),
-				Role: pulumi.String("roles/pubsub.publisher"), Members: pulumi.StringArray{app(project)},
-			})
-			return err
-		}, []string{rules.PolicyAdditiveOnly}},
-		{"a project-level grant", func(ctx *pulumi.Context, project string) error {
-			_, err := projects.NewIAMMember(ctx, "project-grant", &projects.IAMMemberArgs{
-				Project: pulumi.String(project), Role: pulumi.String("roles/pubsub.subscriber"), Member: app(project),
-			})
-			return err
-		}, []string{rules.PolicyAdditiveOnly}},
-		{"pubsub admin on a topic", func(ctx *pulumi.Context, project string) error {
-			_, err := pubsub.NewTopicIAMMember(ctx, "admin", &pubsub.TopicIAMMemberArgs{
-				Project: pulumi.String(project), Topic: pulumi.String("aiprod-pipeline-results"),
-				Role: pulumi.String("roles/pubsub.admin"), Member: app(project),
-			})
-			return err
-		}, []string{rules.PolicyPubSubRoles}},
-		{"a service account key", func(ctx *pulumi.Context, project string) error {
-			_, err := serviceaccount.NewKey(ctx, "key", &serviceaccount.KeyArgs{
-				ServiceAccountId: pulumi.String("projects/" + project + "/serviceAccounts/aiprod-sa@" + project + ".iam.gserviceaccount.com"),
-			})
-			return err
-		}, []string{rules.PolicyNoServiceAccountKeys}},
+		{"allUsers publisher on the jobs topic", forbidden(typeTopicIAM, "public", map[string]any{
+			"project": project, "topic": "aiprod-pipeline-jobs", "role": "roles/pubsub.publisher", "member": "allUsers",
+		}), []string{rules.PolicyNoPublicMembers}},
+		{"allAuthenticatedUsers subscriber on the results subscription", forbidden(typeSubIAM, "public", map[string]any{
+			"project": project, "subscription": "aiprod-pipeline-results-sub", "role": "roles/pubsub.subscriber", "member": "allAuthenticatedUsers",
+		}), []string{rules.PolicyNoPublicMembers}},
+		{"an authoritative topic binding", forbidden("gcp:pubsub/topicIAMBinding:TopicIAMBinding", "binding", map[string]any{
+			"project": project, "topic": "aiprod-pipeline-jobs", "role": "roles/pubsub.publisher", "members": []string{app},
+		}), []string{rules.PolicyAdditiveOnly}},
+		{"a project-level grant", forbidden("gcp:projects/iAMMember:IAMMember", "project-grant", map[string]any{
+			"project": project, "role": "roles/pubsub.subscriber", "member": app,
+		}), []string{rules.PolicyAdditiveOnly}},
+		{"pubsub admin on a topic", forbidden(typeTopicIAM, "admin", map[string]any{
+			"project": project, "topic": "aiprod-pipeline-results", "role": "roles/pubsub.admin", "member": app,
+		}), []string{rules.PolicyPubSubRoles}},
+		{"a service account key", forbidden(spec.ServiceAccountKeyType, "key", map[string]any{
+			"serviceAccountId": "projects/" + project + "/serviceAccounts/aiprod-sa@" + project + ".iam.gserviceaccount.com",
+		}), []string{rules.PolicyNoServiceAccountKeys}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			assert.ElementsMatch(t, tc.want, firing(t, "dev", withExtra(t, tc.extra)))
+			rs := testkit.Apply(t, analyzed(t, "dev"), testkit.Add(tc.extra))
+			assert.ElementsMatch(t, tc.want, firing(t, "dev", rs))
 		})
 	}
 }
@@ -280,14 +191,14 @@ func TestAddingAForbiddenResourceFiresItsPolicy(t *testing.T) {
 // properties' dependencies or are skipped.
 func TestUnknownIDsDuringPreview(t *testing.T) {
 	t.Parallel()
-	for _, unknown := range []property.Value{property.New(property.Computed), property.New(rules.UnknownValue)} {
+	for _, unknown := range []property.Value{property.New(property.Computed), property.New(spec.Unknown)} {
 		for _, stack := range []string{"dev", "prod"} {
 			rs := analyzed(t, stack)
 			for _, name := range []string{"aiprod-pipeline-jobs-sub", "aiprod-pipeline-results-sub", "aiprod-pipeline-dlq-sub"} {
-				rs = edit(typeSubscription, name, unknown, "topic")(t, rs)
+				rs = testkit.Set(typeSubscription, name, unknown, "topic")(t, rs)
 			}
 			for _, name := range []string{"aiprod-pipeline-jobs-sub", "aiprod-pipeline-results-sub"} {
-				rs = edit(typeSubscription, name, unknown, "deadLetterPolicy", "deadLetterTopic")(t, rs)
+				rs = testkit.Set(typeSubscription, name, unknown, "deadLetterPolicy", "deadLetterTopic")(t, rs)
 			}
 			assert.Empty(t, firing(t, stack, rs), "stack %s, unknown %#v", stack, unknown)
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/aiprod/aiprod-pubsub/infra"
+	"github.com/aiprod/aiprod-pubsub/spec"
 )
 
 // Program is the Pulumi program: it reads the stack's config from the engine and declares the
@@ -53,7 +54,7 @@ func Deploy(ctx *pulumi.Context, raw Raw) (pulumi.Map, error) {
 		if err != nil {
 			return nil, fmt.Errorf("looking up the number of project %q: %w", cfg.Project, err)
 		}
-		if err := infra.CheckProjectNumber(p.Number); err != nil {
+		if err := spec.CheckProjectNumber(p.Number); err != nil {
 			return nil, fmt.Errorf("project %q has number %q: %w", cfg.Project, p.Number, err)
 		}
 		number = p.Number
@@ -76,6 +77,7 @@ func Deploy(ctx *pulumi.Context, raw Raw) (pulumi.Map, error) {
 			Environment:   cfg.Stack,
 			Labels:        cfg.Labels,
 			AppMember:     acct.Member,
+			KMSKeyName:    cfg.kmsKeyName(),
 			Settings:      cfg.Settings,
 			Schemas:       cfg.Schemas,
 		})
@@ -88,9 +90,21 @@ func Deploy(ctx *pulumi.Context, raw Raw) (pulumi.Map, error) {
 		}
 		pipelines[name] = out
 	}
-	outputs := pulumi.Map{"pipelines": pipelines}
+	outputs := pulumi.Map{spec.PipelinesOutput: pipelines}
 	for k, v := range outputs {
 		ctx.Export(k, v)
 	}
 	return outputs, nil
+}
+
+// kmsKeyName is the topics' KMS key as the pipelines take it: nil when unset, and kept secret
+// in the state when the config holds it as a secret.
+func (c Config) kmsKeyName() pulumi.StringPtrInput {
+	switch {
+	case c.KMSKeyName == "":
+		return nil
+	case c.SecretKMSKeyName:
+		return pulumi.ToSecret(pulumi.String(c.KMSKeyName)).(pulumi.StringOutput)
+	}
+	return pulumi.String(c.KMSKeyName)
 }

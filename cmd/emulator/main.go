@@ -18,7 +18,7 @@ import (
 	"syscall"
 
 	"github.com/aiprod/aiprod-pubsub/emulator"
-	"github.com/aiprod/aiprod-pubsub/render"
+	"github.com/aiprod/aiprod-pubsub/stackrun"
 	"github.com/aiprod/aiprod-pubsub/stacks"
 )
 
@@ -35,62 +35,60 @@ const (
 	exitUsage  = 2 // bad flags, a refused --listen, or a bad stack config
 )
 
-// run is the command; it serves until stop delivers a value.
-func run(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) int {
+// options are the command's flags.
+type options struct {
+	stack, listen, configFile, dir string
+	rehearse                       bool
+}
+
+// parse reads the flags; it returns exitOK when they are usable, another status when not.
+func parse(args []string, stderr io.Writer) (options, int) {
+	var o options
 	fs := flag.NewFlagSet("emulator", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	stack := fs.String("stack", "", "stack whose topology to serve (required), e.g. dev")
-	listen := fs.String("listen", emulator.DefaultListen, "loopback address to serve on (127.0.0.0/8, ::1 or localhost); port 0 picks a free port, as --rehearse does unless told otherwise")
-	rehearse := fs.Bool("rehearse", false, "run the behaviour scenarios against the emulator and exit: 0 if all pass")
-	configFile := fs.String("config", "", "stack config file to use instead of Pulumi.<stack>.yaml")
-	dir := fs.String("dir", ".", "directory holding Pulumi.yaml")
+	fs.StringVar(&o.stack, "stack", "", "stack whose topology to serve (required), e.g. dev")
+	fs.StringVar(&o.listen, "listen", emulator.DefaultListen, "loopback address to serve on (127.0.0.0/8, ::1 or localhost); port 0 picks a free port, as --rehearse does unless told otherwise")
+	fs.BoolVar(&o.rehearse, "rehearse", false, "run the behaviour scenarios against the emulator and exit: 0 if all pass")
+	fs.StringVar(&o.configFile, "config", "", "stack config file to use instead of Pulumi.<stack>.yaml")
+	fs.StringVar(&o.dir, "dir", ".", "directory holding Pulumi.yaml")
 	if err := fs.Parse(args); err != nil {
-		return exitUsage
+		return o, exitUsage
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "emulator: unexpected arguments %q\n", fs.Args())
-		return exitUsage
+		return o, exitUsage
 	}
-	if *stack == "" {
+	if o.stack == "" {
 		fmt.Fprintln(stderr, "emulator: --stack is required, e.g. --stack dev")
-		return exitUsage
+		return o, exitUsage
 	}
 	// The rehearsal needs no fixed port; a free one lets it run beside a serving emulator.
 	listenSet := false
 	fs.Visit(func(f *flag.Flag) { listenSet = listenSet || f.Name == "listen" })
-	if *rehearse && !listenSet {
-		*listen = "127.0.0.1:0"
+	if o.rehearse && !listenSet {
+		o.listen = "127.0.0.1:0"
 	}
 	// Refuse a non-loopback address before doing any work.
-	if err := emulator.CheckListen(*listen); err != nil {
+	if err := emulator.CheckListen(o.listen); err != nil {
 		fmt.Fprintf(stderr, "emulator: %v\n", err)
-		return exitUsage
+		return o, exitUsage
 	}
+	return o, exitOK
+}
 
-	files, err := render.LoadStack(*dir, *stack, *configFile)
-	if err != nil {
-		fmt.Fprintf(stderr, "emulator: %v\n", err)
-		return exitUsage
+// run is the command; it serves until stop delivers a value.
+func run(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) int {
+	o, code := parse(args, stderr)
+	if code != exitOK {
+		return code
 	}
-	res, err := render.Program(files.Project, *stack, files.Config)
-	if err != nil {
-		var cfgErr *stacks.Error
-		if errors.As(err, &cfgErr) {
-			fmt.Fprintln(stderr, cfgErr.Error())
-			return exitUsage
-		}
-		fmt.Fprintf(stderr, "emulator: rendering stack %q: %v\n", *stack, err)
-		return exitFailed
+	topo, code := o.topology(stderr)
+	if code != exitOK {
+		return code
 	}
-	topo, err := emulator.FromResult(res, files.Config.Values[stacks.ProjectKey])
-	if err != nil {
-		fmt.Fprintf(stderr, "emulator: %v\n", err)
-		return exitFailed
-	}
-
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	srv, err := emulator.Start(ctx, topo, *listen)
+	srv, err := emulator.Start(ctx, topo, o.listen)
 	if err != nil {
 		fmt.Fprintf(stderr, "emulator: %v\n", err)
 		var le *emulator.ListenError
@@ -101,10 +99,9 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) int {
 	}
 	defer srv.Close()
 
-	fmt.Fprintf(stdout, "Pub/Sub emulator for stack %s (project %s) on %s\n", *stack, topo.Project, srv.Addr)
+	fmt.Fprintf(stdout, "Pub/Sub emulator for stack %s (project %s) on %s\n", o.stack, topo.Project, srv.Addr)
 	describe(stdout, topo)
-
-	if *rehearse {
+	if o.rehearse {
 		go func() {
 			select {
 			case <-stop:
@@ -112,36 +109,65 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) int {
 			case <-ctx.Done():
 			}
 		}()
-		fmt.Fprintln(stdout, "\nRehearsal:")
-		outcomes, err := emulator.Rehearse(ctx, srv, stdout)
-		if err != nil {
-			fmt.Fprintf(stderr, "emulator: %v\n", err)
-			return exitFailed
-		}
-		if ctx.Err() != nil {
-			fmt.Fprintln(stderr, "emulator: rehearsal interrupted")
-			return exitFailed
-		}
-		failed := 0
-		for _, o := range outcomes {
-			if !o.Passed() {
-				failed++
-			}
-		}
-		if failed > 0 {
-			fmt.Fprintf(stdout, "%d of %d scenarios failed\n", failed, len(outcomes))
-			return exitFailed
-		}
-		fmt.Fprintf(stdout, "all %d scenarios passed\n", len(outcomes))
-		return exitOK
+		return rehearse(ctx, srv, stdout, stderr)
 	}
-
 	fmt.Fprintln(stdout, "\nPoint the client libraries at it (in another shell):")
 	fmt.Fprintf(stdout, "export PUBSUB_EMULATOR_HOST=%s\n", srv.Addr)
 	fmt.Fprintf(stdout, "export PUBSUB_PROJECT_ID=%s\n", topo.Project)
 	fmt.Fprintln(stdout, "\nServing until interrupted (Ctrl-C); messages live in memory only.")
 	<-stop
 	fmt.Fprintln(stdout, "stopped")
+	return exitOK
+}
+
+// topology renders the stack offline and builds what the emulator serves.
+func (o options) topology(stderr io.Writer) (*emulator.Topology, int) {
+	files, err := stackrun.Load(o.dir, o.stack, o.configFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "emulator: %v\n", err)
+		return nil, exitUsage
+	}
+	res, err := stackrun.Program(files.Project, o.stack, files.Config)
+	if err != nil {
+		var cfgErr *stacks.Error
+		if errors.As(err, &cfgErr) {
+			fmt.Fprintln(stderr, cfgErr.Error())
+			return nil, exitUsage
+		}
+		fmt.Fprintf(stderr, "emulator: rendering stack %q: %v\n", o.stack, err)
+		return nil, exitFailed
+	}
+	topo, err := emulator.FromResult(&res.Stack, files.Config.Values[stacks.ProjectKey])
+	if err != nil {
+		fmt.Fprintf(stderr, "emulator: %v\n", err)
+		return nil, exitFailed
+	}
+	return topo, exitOK
+}
+
+// rehearse runs the scenarios and reports how they went.
+func rehearse(ctx context.Context, srv *emulator.Server, stdout, stderr io.Writer) int {
+	fmt.Fprintln(stdout, "\nRehearsal:")
+	outcomes, err := emulator.Rehearse(ctx, srv, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "emulator: %v\n", err)
+		return exitFailed
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "emulator: rehearsal interrupted")
+		return exitFailed
+	}
+	failed := 0
+	for _, o := range outcomes {
+		if !o.Passed() {
+			failed++
+		}
+	}
+	if failed > 0 {
+		fmt.Fprintf(stdout, "%d of %d scenarios failed\n", failed, len(outcomes))
+		return exitFailed
+	}
+	fmt.Fprintf(stdout, "all %d scenarios passed\n", len(outcomes))
 	return exitOK
 }
 

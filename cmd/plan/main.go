@@ -18,7 +18,7 @@ import (
 	"path/filepath"
 
 	"github.com/aiprod/aiprod-pubsub/plan"
-	"github.com/aiprod/aiprod-pubsub/render"
+	"github.com/aiprod/aiprod-pubsub/stackrun"
 	"github.com/aiprod/aiprod-pubsub/stacks"
 )
 
@@ -139,11 +139,11 @@ func (o options) build() (*plan.Plan, error) {
 		}
 		return p, nil
 	}
-	files, err := render.LoadStack(o.projectDir, o.stack, o.config)
+	files, err := stackrun.Load(o.projectDir, o.stack, o.config)
 	if err != nil {
 		return nil, err
 	}
-	res, err := render.Program(files.Project, o.stack, files.Config)
+	res, err := stackrun.Program(files.Project, o.stack, files.Config)
 	if err != nil {
 		var cfgErr *stacks.Error
 		if errors.As(err, &cfgErr) {
@@ -151,7 +151,7 @@ func (o options) build() (*plan.Plan, error) {
 		}
 		return nil, fmt.Errorf("running the program for stack %q: %w", o.stack, err)
 	}
-	return plan.FromResult(res, files.Config.Values, files.Config.Secret)
+	return plan.FromResult(&res.Stack, files.Config.Values, files.Config.Secret)
 }
 
 // stackFile is the config file the stack was read from.

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,17 +11,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata and the diagram block of ../../README.md")
+	"github.com/aiprod/aiprod-pubsub/testkit"
+)
 
 const projectDir = "../.."
-
-// The README holds the dev stack's diagram between these lines, inside a ```mermaid fence.
-const (
-	readmeBegin = "<!-- plan --stack dev --format mermaid: begin -->"
-	readmeEnd   = "<!-- plan --stack dev --format mermaid: end -->"
-)
 
 // invoke runs the command in-process.
 func invoke(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -35,14 +28,7 @@ func invoke(t *testing.T, args ...string) (code int, stdout, stderr string) {
 // golden compares got with testdata/name, or rewrites it under -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
-		return
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "golden %s is missing; regenerate with: go test ./cmd/plan -update", path)
-	assert.Equal(t, string(want), got, "%s is out of date; regenerate with: go test ./cmd/plan -update", path)
+	testkit.Golden(t, "./cmd/plan", filepath.Join("testdata", name), got)
 }
 
 func TestGolden(t *testing.T) {
@@ -100,32 +86,6 @@ func TestEmitImport(t *testing.T) {
 	assert.Equal(t, "projects/aiprod-dev-000000/subscriptions/aiprod-pipeline-jobs-sub roles/pubsub.subscriber serviceAccount:aiprod-sa@aiprod-dev-000000.iam.gserviceaccount.com",
 		ids["aiprod-pipeline-jobs-sub-subscriber-app"])
 	assert.Equal(t, "projects/aiprod-dev-000000/serviceAccounts/aiprod-sa@aiprod-dev-000000.iam.gserviceaccount.com", ids["aiprod-sa"])
-}
-
-// TestREADMEDiagram keeps the README's diagram equal to the dev stack's mermaid plan.
-func TestREADMEDiagram(t *testing.T) {
-	t.Parallel()
-	code, diagram, stderr := invoke(t, "--project-dir", projectDir, "--stack", "dev", "--format", "mermaid")
-	require.Equal(t, 0, code, stderr)
-	path := filepath.Join(projectDir, "README.md")
-	readme, err := os.ReadFile(path)
-	require.NoError(t, err, "reading %s", path)
-	text := string(readme)
-	begin, end := strings.Index(text, readmeBegin), strings.Index(text, readmeEnd)
-	require.True(t, begin >= 0 && end > begin,
-		"%s has no diagram block: add the lines %q and %q (in that order) and run: go test ./cmd/plan -update",
-		path, readmeBegin, readmeEnd)
-	block := "```mermaid\n" + diagram + "```\n"
-	if *update {
-		text = text[:begin+len(readmeBegin)] + "\n" + block + text[end:]
-		require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
-		return
-	}
-	inner := strings.TrimSpace(text[begin+len(readmeBegin) : end])
-	inner = strings.TrimPrefix(inner, "```mermaid")
-	inner = strings.TrimSuffix(inner, "```")
-	assert.Equal(t, strings.TrimSpace(diagram), strings.TrimSpace(inner),
-		"the diagram in %s is out of date; regenerate with: go test ./cmd/plan -update", path)
 }
 
 // devJSON is the dev stack's plan as a preview document.

@@ -3,6 +3,8 @@ package rules
 import (
 	"fmt"
 	"slices"
+
+	"github.com/aiprod/aiprod-pubsub/spec"
 )
 
 // Policy config arrives JSON-decoded: numbers are float64, lists are []any. Go callers of
@@ -64,12 +66,12 @@ func configStrings(policy string, cfg map[string]any, key string, def []string) 
 }
 
 // numberSchema is the JSON schema of a number property with a default and bounds.
-func numberSchema(description string, def, minimum, maximum float64) map[string]any {
+func numberSchema(description string, def float64, r spec.Range) map[string]any {
 	return map[string]any{
 		"type":        "number",
 		"description": description,
 		"default":     def,
-		"minimum":     minimum,
-		"maximum":     maximum,
+		"minimum":     float64(r.Min),
+		"maximum":     float64(r.Max),
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/aiprod/aiprod-pubsub/testkit"
 )
 
 // specNames are the policies the spec asks for, by their exact names.
@@ -68,7 +70,7 @@ func TestConfigSchemas(t *testing.T) {
 func TestEvaluateAppliesConfigLikeTheEngine(t *testing.T) {
 	t.Parallel()
 	broken := func(t *testing.T) []policyx.AnalyzerResource {
-		return set(typeSubscription, jobsSub, 30, "ackDeadlineSeconds")(t, fixture("dev", stem))
+		return testkit.Set(typeSubscription, jobsSub, 30, "ackDeadlineSeconds")(t, fixture("dev", stem))
 	}
 	cases := []struct {
 		name      string
@@ -139,7 +141,7 @@ func TestEvaluateSortsViolations(t *testing.T) {
 	for i := range rs {
 		rs[i].Options.Protect = false
 	}
-	rs = set(typeSubscription, jobsSub, 30, "ackDeadlineSeconds")(t, rs)
+	rs = testkit.Set(typeSubscription, jobsSub, 30, "ackDeadlineSeconds")(t, rs)
 	vs, err := Evaluate("prod", rs, nil)
 	require.NoError(t, err)
 	require.Len(t, vs, 7)

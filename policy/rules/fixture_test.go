@@ -10,61 +10,39 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/aiprod/aiprod-pubsub/spec"
+	"github.com/aiprod/aiprod-pubsub/testkit"
 )
 
 // The tests build resources by hand, the way the engine sends them: package rules must not
 // depend on the program it judges.
 
 const (
-	testProject        = "aiprod-dev-000000"
-	testAgent          = "serviceAccount:service-123456789012@gcp-sa-pubsub.iam.gserviceaccount.com"
-	testApp            = "serviceAccount:aiprod-sa@aiprod-dev-000000.iam.gserviceaccount.com"
-	typeTopicIAMMember = "gcp:pubsub/topicIAMMember:TopicIAMMember"
-	typeSubIAMMember   = "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember"
+	testProject = "aiprod-dev-000000"
+	testAgent   = "serviceAccount:service-123456789012@gcp-sa-pubsub.iam.gserviceaccount.com"
+	testApp     = "serviceAccount:aiprod-sa@aiprod-dev-000000.iam.gserviceaccount.com"
+
+	typeTopic             = spec.TopicType
+	typeSubscription      = spec.SubscriptionType
+	typeTopicIAMMember    = spec.TopicIAMMemberType
+	typeSubIAMMember      = spec.SubscriptionIAMMemberType
+	typeServiceAccountKey = spec.ServiceAccountKeyType
+	rolePublisher         = spec.RolePublisher
+	roleSubscriber        = spec.RoleSubscriber
+	roleViewer            = spec.RoleViewer
+	roleJobs              = string(spec.Jobs)
+	roleResults           = string(spec.Results)
+	roleDLQ               = string(spec.DLQ)
 )
+
+var queueRoles = []string{roleJobs, roleResults, roleDLQ}
 
 // computed and sentinel are the two ways an unknown value reaches a policy.
 var (
 	computed = property.New(property.Computed)
-	sentinel = property.New(UnknownValue)
+	sentinel = property.New(spec.Unknown)
 )
-
-// val converts a Go value to a property value; property.Values pass through.
-func val(v any) property.Value {
-	switch v := v.(type) {
-	case property.Value:
-		return v
-	case nil:
-		return property.Value{}
-	case string:
-		return property.New(v)
-	case bool:
-		return property.New(v)
-	case int:
-		return property.New(float64(v))
-	case float64:
-		return property.New(v)
-	case []string:
-		out := make([]property.Value, len(v))
-		for i, s := range v {
-			out[i] = property.New(s)
-		}
-		return property.New(out)
-	case []any:
-		out := make([]property.Value, len(v))
-		for i, s := range v {
-			out[i] = val(s)
-		}
-		return property.New(out)
-	case map[string]any:
-		out := make(map[string]property.Value, len(v))
-		for k, x := range v {
-			out[k] = val(x)
-		}
-		return property.New(out)
-	}
-	panic(fmt.Sprintf("val: unsupported %T", v))
-}
 
 func testURN(stack, typ, name string) string {
 	return fmt.Sprintf("urn:pulumi:%s::aiprod-pubsub::aiprod:messaging:Pipeline$%s::%s", stack, typ, name)
@@ -75,7 +53,7 @@ func newResource(stack, typ, name string, props map[string]any) policyx.Analyzer
 		Type:       typ,
 		Name:       name,
 		URN:        testURN(stack, typ, name),
-		Properties: val(props).AsMap(),
+		Properties: testkit.Value(props).AsMap(),
 		Parent:     fmt.Sprintf("urn:pulumi:%s::aiprod-pubsub::aiprod:messaging:Pipeline::pipeline", stack),
 	}
 }
@@ -135,74 +113,12 @@ func fixture(stack, stem string) []policyx.AnalyzerResource {
 	return rs
 }
 
-// change is one edit to a fixture.
-type change func(t *testing.T, rs []policyx.AnalyzerResource) []policyx.AnalyzerResource
-
-func find(t *testing.T, rs []policyx.AnalyzerResource, typ, name string) int {
-	t.Helper()
-	i := slices.IndexFunc(rs, func(r policyx.AnalyzerResource) bool { return r.Type == typ && r.Name == name })
-	require.GreaterOrEqual(t, i, 0, "no %s named %q", typ, name)
-	return i
-}
-
-// set sets the property at path of one resource; a nil v deletes it.
-func set(typ, name string, v any, path ...string) change {
-	return func(t *testing.T, rs []policyx.AnalyzerResource) []policyx.AnalyzerResource {
-		t.Helper()
-		rs = slices.Clone(rs)
-		i := find(t, rs, typ, name)
-		rs[i].Properties = setIn(rs[i].Properties, v, path...)
-		return rs
-	}
-}
-
-func setIn(m property.Map, v any, path ...string) property.Map {
-	if len(path) == 1 {
-		if v == nil {
-			return m.Delete(path[0])
-		}
-		return m.Set(path[0], val(v))
-	}
-	inner := m.Get(path[0])
-	var im property.Map
-	if inner.IsMap() {
-		im = inner.AsMap()
-	}
-	return m.Set(path[0], property.New(setIn(im, v, path[1:]...)))
-}
-
-// drop removes one resource.
-func drop(typ, name string) change {
-	return func(t *testing.T, rs []policyx.AnalyzerResource) []policyx.AnalyzerResource {
-		t.Helper()
-		i := find(t, rs, typ, name)
-		return slices.Delete(slices.Clone(rs), i, i+1)
-	}
-}
-
-// add appends a resource.
-func add(r policyx.AnalyzerResource) change {
-	return func(_ *testing.T, rs []policyx.AnalyzerResource) []policyx.AnalyzerResource {
-		return append(slices.Clone(rs), r)
-	}
-}
-
-// protect sets one resource's protect option.
-func protect(typ, name string, on bool) change {
-	return func(t *testing.T, rs []policyx.AnalyzerResource) []policyx.AnalyzerResource {
-		t.Helper()
-		rs = slices.Clone(rs)
-		rs[find(t, rs, typ, name)].Options.Protect = on
-		return rs
-	}
-}
-
 // ruleCase is one case of a policy's table: the fixture with some changes, judged by the whole
 // pack.
 type ruleCase struct {
 	name    string
 	stack   string // "dev" when empty
-	changes []change
+	changes []testkit.Change
 	config  map[string]any // the policy's config properties
 	// want are substrings of the message of the one violation expected; none: no violation.
 	want []string
@@ -227,10 +143,7 @@ func runCases(t *testing.T, policy string, cases []ruleCase) {
 			if stack == "" {
 				stack = "dev"
 			}
-			rs := fixture(stack, stem)
-			for _, c := range tc.changes {
-				rs = c(t, rs)
-			}
+			rs := testkit.Apply(t, fixture(stack, stem), tc.changes...)
 			var config map[string]policyx.PolicyConfig
 			if tc.config != nil {
 				config = map[string]policyx.PolicyConfig{policy: {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+
+	"github.com/aiprod/aiprod-pubsub/spec"
 )
 
 // The IAM policies' names.
@@ -153,7 +155,7 @@ func additiveOnly() policyx.ResourceValidationPolicy {
 		})
 }
 
-var pubsubRoles = []string{rolePublisher, roleSubscriber, roleViewer}
+var pubsubRoles = []string{spec.RolePublisher, spec.RoleSubscriber, spec.RoleViewer}
 
 // pubsubRoles: the pipeline only publishes, pulls and looks; admin or editor on a topic lets a
 // worker delete it or change its IAM.
@@ -181,11 +183,11 @@ func pubsubRolesPolicy() policyx.ResourceValidationPolicy {
 // service account or workload identity.
 func noServiceAccountKeys() policyx.ResourceValidationPolicy {
 	return policyx.NewResourceValidationPolicy(PolicyNoServiceAccountKeys, policyx.ResourceValidationPolicyArgs{
-		Description:      "No service account keys (gcp:serviceaccount/key:Key): they are long-lived secrets.",
+		Description:      "No service account keys (" + spec.ServiceAccountKeyType + "): they are long-lived secrets.",
 		EnforcementLevel: policyx.EnforcementLevelMandatory,
 		ValidateResource: func(_ context.Context, args policyx.ResourceValidationArgs) error {
 			r := args.Resource
-			if r.Type != typeServiceAccountKey {
+			if r.Type != spec.ServiceAccountKeyType {
 				return nil
 			}
 			account := "(unknown)"

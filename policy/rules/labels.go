@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+
+	"github.com/aiprod/aiprod-pubsub/spec"
 )
 
 // The policies on every topic and subscription.
@@ -19,7 +21,7 @@ var defaultRequiredLabels = []string{"app", "env", "managed-by"}
 const configRequiredLabels = "labels"
 
 // isQueueResource reports whether typ is a topic or a subscription.
-func isQueueResource(typ string) bool { return typ == typeTopic || typ == typeSubscription }
+func isQueueResource(typ string) bool { return typ == spec.TopicType || typ == spec.SubscriptionType }
 
 // requiredLabels: labels are how billing, alerts and the inventory find the pipeline's queues
 // and tell a stack's from a hand-made one.

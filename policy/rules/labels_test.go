@@ -1,21 +1,25 @@
 package rules
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/aiprod/aiprod-pubsub/testkit"
+)
 
 func TestRequiredLabels(t *testing.T) {
 	t.Parallel()
 	runCases(t, PolicyRequiredLabels, []ruleCase{
 		{name: "labelled passes"},
-		{name: "topic without env", changes: []change{set(typeTopic, stem+"-jobs", nil, "labels", "env")},
+		{name: "topic without env", changes: []testkit.Change{testkit.Set(typeTopic, stem+"-jobs", nil, "labels", "env")},
 			want:    []string{`topic "aiprod-pipeline-jobs"`, "labels", `["env"]`, "app=", "managed-by="},
 			wantURN: testURN("dev", typeTopic, stem+"-jobs")},
-		{name: "subscription without labels", changes: []change{set(typeSubscription, dlqSub, nil, "labels")},
+		{name: "subscription without labels", changes: []testkit.Change{testkit.Set(typeSubscription, dlqSub, nil, "labels")},
 			want: []string{`subscription "aiprod-pipeline-dlq-sub"`, "labels (none)", `["app" "env" "managed-by"]`}},
-		{name: "empty managed-by", changes: []change{set(typeSubscription, jobsSub, "", "labels", "managed-by")},
+		{name: "empty managed-by", changes: []testkit.Change{testkit.Set(typeSubscription, jobsSub, "", "labels", "managed-by")},
 			want: []string{`subscription "aiprod-pipeline-jobs-sub"`, `managed-by=""`, `["managed-by"]`}},
-		{name: "component is not required", changes: []change{set(typeTopic, stem+"-dlq", nil, "labels", "component")}},
+		{name: "component is not required", changes: []testkit.Change{testkit.Set(typeTopic, stem+"-dlq", nil, "labels", "component")}},
 		{name: "config requires component", config: map[string]any{"labels": []any{"app", "component"}},
-			changes: []change{set(typeTopic, stem+"-dlq", nil, "labels", "component")},
+			changes: []testkit.Change{testkit.Set(typeTopic, stem+"-dlq", nil, "labels", "component")},
 			want:    []string{`topic "aiprod-pipeline-dlq"`, `["component"]`}},
 	})
 }
@@ -26,16 +30,16 @@ func TestProdProtect(t *testing.T) {
 	runCases(t, PolicyProdProtect, []ruleCase{
 		{name: "prod protected passes", stack: "prod"},
 		{name: "dev unprotected passes", stack: "dev"},
-		{name: "prod topic unprotected", stack: "prod", changes: []change{protect(typeTopic, stem+"-results", false)},
+		{name: "prod topic unprotected", stack: "prod", changes: []testkit.Change{testkit.Protect(typeTopic, stem+"-results", false)},
 			want:    []string{`topic "aiprod-pipeline-results"`, "protect false", `production stack "prod"`},
 			wantURN: prodURN(typeTopic, stem+"-results")},
-		{name: "prod subscription unprotected", stack: "prod", changes: []change{protect(typeSubscription, dlqSub, false)},
+		{name: "prod subscription unprotected", stack: "prod", changes: []testkit.Change{testkit.Protect(typeSubscription, dlqSub, false)},
 			want: []string{`subscription "aiprod-pipeline-dlq-sub"`, "protect false"}},
 		{name: "config marks dev as production", stack: "dev", config: map[string]any{"production": true},
 			want: []string{`protect false`, `production stack "dev"`}, count: 6},
 		{name: "config lists production stacks", stack: "dev", config: map[string]any{"productionStacks": []any{"dev", "prod"}},
 			want: []string{`protect false`}, count: 6},
 		{name: "config says prod is not production", stack: "prod", config: map[string]any{"production": false},
-			changes: []change{protect(typeTopic, stem+"-results", false)}},
+			changes: []testkit.Change{testkit.Protect(typeTopic, stem+"-results", false)}},
 	})
 }

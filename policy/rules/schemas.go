@@ -3,9 +3,10 @@ package rules
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+
+	"github.com/aiprod/aiprod-pubsub/spec"
 )
 
 // PolicyTopicSchema is the name of the policy on the message contracts.
@@ -32,11 +33,10 @@ func topicSchema() policyx.ResourceValidationPolicy {
 		}},
 		ValidateResource: func(_ context.Context, args policyx.ResourceValidationArgs) error {
 			r := args.Resource
-			if r.Type != typeTopic {
+			if r.Type != spec.TopicType {
 				return nil
 			}
-			name := physicalName(r)
-			if !strings.HasSuffix(name, "-"+roleJobs) && !strings.HasSuffix(name, "-"+roleResults) {
+			if _, q, _ := spec.TopicQueue(physicalName(r)); q.Contract() == "" {
 				return nil
 			}
 			enforce, set, err := configBool(PolicyTopicSchema, args.Config, configEnforceSchemas)

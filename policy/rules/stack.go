@@ -4,6 +4,8 @@ import (
 	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+
+	"github.com/aiprod/aiprod-pubsub/spec"
 )
 
 // stackView is the stack's Pub/Sub resources as the stack policies read them.
@@ -35,29 +37,29 @@ type grantKey struct {
 
 type topicView struct {
 	r   policyx.AnalyzerResource
-	ref ref
+	ref spec.Ref
 }
 
 type subView struct {
 	r    policyx.AnalyzerResource
-	ref  ref
+	ref  spec.Ref
 	name string
 	// topic is the subscription's topic; topicOK is false when it is not known.
-	topic   ref
+	topic   spec.Ref
 	topicOK bool
 	// hasDLP is true when the subscription has a dead-letter policy; an unknown policy counts
 	// as none, since nothing can be said about it.
 	hasDLP bool
 	// deadLetter is the dead-letter topic; deadLetterOK is false when there is none or it is
 	// not known.
-	deadLetter   ref
+	deadLetter   spec.Ref
 	deadLetterOK bool
 }
 
 type grantView struct {
 	r        policyx.AnalyzerResource
 	onTopic  bool // a topic grant; else a subscription grant
-	target   ref
+	target   spec.Ref
 	targetOK bool
 	role     string
 	members  []string
@@ -67,96 +69,20 @@ type grantView struct {
 // that is unknown during a preview (a topic id not created yet) is resolved, when it can be,
 // through the property's dependency on the topic or subscription resource.
 func newStackView(resources []policyx.AnalyzerResource) stackView {
-	var v stackView
-	byURN := map[string]policyx.AnalyzerResource{}
+	rd := reader{byURN: map[string]policyx.AnalyzerResource{}}
 	for _, r := range resources {
-		byURN[r.URN] = r
+		rd.byURN[r.URN] = r
 	}
-	// resolve finds the one resource of type typ that property key of r depends on.
-	resolve := func(r policyx.AnalyzerResource, key, typ string) (ref, bool) {
-		var found []ref
-		for _, u := range r.PropertyDependencies[key] {
-			if d, ok := byURN[u]; ok && d.Type == typ {
-				name, ok := knownString(d.Properties, "name")
-				if !ok {
-					return ref{}, false
-				}
-				project, _ := knownString(d.Properties, "project")
-				found = append(found, ref{project: project, name: name})
-			}
-		}
-		if len(found) != 1 {
-			return ref{}, false
-		}
-		return found[0], true
-	}
-	// reference reads a reference property, short or full.
-	reference := func(r policyx.AnalyzerResource, collection, typ string, keys ...string) (ref, bool) {
-		project, _ := knownString(r.Properties, "project")
-		p := get(r.Properties, keys...)
-		switch {
-		case p.Unknown:
-			return resolve(r, keys[0], typ)
-		case !p.Set || !p.IsString() || p.AsString() == "":
-			return ref{}, false
-		}
-		out := parseRef(p.AsString(), collection)
-		if out.project == "" {
-			out.project = project
-		}
-		return out, true
-	}
-	self := func(r policyx.AnalyzerResource) ref {
-		project, _ := knownString(r.Properties, "project")
-		return ref{project: project, name: physicalName(r)}
-	}
+	var v stackView
 	for _, r := range resources {
 		switch r.Type {
-		case typeTopic:
+		case spec.TopicType:
 			v.topics = append(v.topics, topicView{r: r, ref: self(r)})
-		case typeSubscription:
-			s := subView{r: r, ref: self(r), name: physicalName(r)}
-			s.topic, s.topicOK = reference(r, "topics", typeTopic, "topic")
-			dlp := get(r.Properties, "deadLetterPolicy")
-			s.hasDLP = dlp.Set && !dlp.Unknown
-			if s.hasDLP {
-				s.deadLetter, s.deadLetterOK = reference(r, "topics", typeTopic, "deadLetterPolicy", "deadLetterTopic")
-			}
-			v.subs = append(v.subs, s)
+		case spec.SubscriptionType:
+			v.subs = append(v.subs, rd.subscription(r))
 		default:
-			module, typeName, ok := iamType(r.Type)
-			if !ok || module != "pubsub" || !isGrant(typeName) {
-				continue
-			}
-			g := grantView{r: r}
-			if get(r.Properties, "topic").Set {
-				g.onTopic = true
-				g.target, g.targetOK = reference(r, "topics", typeTopic, "topic")
-			} else {
-				g.target, g.targetOK = reference(r, "subscriptions", typeSubscription, "subscription")
-			}
-			if !g.targetOK {
-				v.uncertain = true
-			}
-			for _, b := range bindings(r) {
-				if b.role.Unknown {
-					v.uncertain = true
-					continue
-				}
-				if !b.role.Set || !b.role.IsString() {
-					continue
-				}
-				gb := g
-				gb.role = b.role.AsString()
-				gb.members = nil
-				for _, m := range b.members {
-					if m.Unknown {
-						v.uncertain = true
-					} else if m.Set && m.IsString() {
-						gb.members = append(gb.members, m.AsString())
-					}
-				}
-				v.grants = append(v.grants, gb)
+			if module, typeName, ok := iamType(r.Type); ok && module == "pubsub" && isGrant(typeName) {
+				v.addGrants(rd, r)
 			}
 		}
 	}
@@ -164,18 +90,115 @@ func newStackView(resources []policyx.AnalyzerResource) stackView {
 	return v
 }
 
+// reader reads references between the stack's resources.
+type reader struct {
+	byURN map[string]policyx.AnalyzerResource
+}
+
+// resolve finds the one resource of type typ that property key of r depends on.
+func (rd reader) resolve(r policyx.AnalyzerResource, key, typ string) (spec.Ref, bool) {
+	var found []spec.Ref
+	for _, u := range r.PropertyDependencies[key] {
+		if d, ok := rd.byURN[u]; ok && d.Type == typ {
+			name, ok := knownString(d.Properties, "name")
+			if !ok {
+				return spec.Ref{}, false
+			}
+			project, _ := knownString(d.Properties, "project")
+			found = append(found, spec.Ref{Project: project, Name: name})
+		}
+	}
+	if len(found) != 1 {
+		return spec.Ref{}, false
+	}
+	return found[0], true
+}
+
+// reference reads a reference property, short or full, to a topic or a subscription.
+func (rd reader) reference(r policyx.AnalyzerResource, typ string, keys ...string) (spec.Ref, bool) {
+	project, _ := knownString(r.Properties, "project")
+	p := get(r.Properties, keys...)
+	switch {
+	case p.Unknown:
+		return rd.resolve(r, keys[0], typ)
+	case !p.Set || !p.IsString() || p.AsString() == "":
+		return spec.Ref{}, false
+	}
+	parse := spec.ParseSubscription
+	if typ == spec.TopicType {
+		parse = spec.ParseTopic
+	}
+	out := parse(p.AsString())
+	if out.Project == "" {
+		out.Project = project
+	}
+	return out, true
+}
+
+// self is how a topic or subscription names itself.
+func self(r policyx.AnalyzerResource) spec.Ref {
+	project, _ := knownString(r.Properties, "project")
+	return spec.Ref{Project: project, Name: physicalName(r)}
+}
+
+// subscription reads a subscription: its topic and dead-letter topic.
+func (rd reader) subscription(r policyx.AnalyzerResource) subView {
+	s := subView{r: r, ref: self(r), name: physicalName(r)}
+	s.topic, s.topicOK = rd.reference(r, spec.TopicType, "topic")
+	dlp := get(r.Properties, "deadLetterPolicy")
+	s.hasDLP = dlp.Set && !dlp.Unknown
+	if s.hasDLP {
+		s.deadLetter, s.deadLetterOK = rd.reference(r, spec.TopicType, "deadLetterPolicy", "deadLetterTopic")
+	}
+	return s
+}
+
+// addGrants reads what a Pub/Sub IAM resource grants, one grant per role.
+func (v *stackView) addGrants(rd reader, r policyx.AnalyzerResource) {
+	g := grantView{r: r}
+	if get(r.Properties, "topic").Set {
+		g.onTopic = true
+		g.target, g.targetOK = rd.reference(r, spec.TopicType, "topic")
+	} else {
+		g.target, g.targetOK = rd.reference(r, spec.SubscriptionType, "subscription")
+	}
+	if !g.targetOK {
+		v.uncertain = true
+	}
+	for _, b := range bindings(r) {
+		if b.role.Unknown {
+			v.uncertain = true
+			continue
+		}
+		if !b.role.Set || !b.role.IsString() {
+			continue
+		}
+		gb := g
+		gb.role = b.role.AsString()
+		gb.members = nil
+		for _, m := range b.members {
+			if m.Unknown {
+				v.uncertain = true
+			} else if m.Set && m.IsString() {
+				gb.members = append(gb.members, m.AsString())
+			}
+		}
+		v.grants = append(v.grants, gb)
+	}
+}
+
 // index fills the view's indexes.
 func (v *stackView) index() {
 	v.topicsByName = map[string][]int{}
 	for i, t := range v.topics {
-		v.topicsByName[t.ref.name] = append(v.topicsByName[t.ref.name], i)
+		v.topicsByName[t.ref.Name] = append(v.topicsByName[t.ref.Name], i)
 	}
 	v.subsByName = map[string][]int{}
 	v.subsByTopicName = map[string][]int{}
 	for i, s := range v.subs {
 		v.subsByName[s.name] = append(v.subsByName[s.name], i)
 		if s.topicOK {
-			v.subsByTopicName[s.topic.name] = append(v.subsByTopicName[s.topic.name], i)
+			v.subsByTopicName[s.topic.Name] = append(v.subsByTopicName[s.topic.Name], i)
 		} else {
 			v.subsUnknownTopic = true
 		}
@@ -184,7 +207,7 @@ func (v *stackView) index() {
 	apps := map[string]bool{}
 	for i, g := range v.grants {
 		if g.targetOK {
-			k := grantKey{g.onTopic, g.target.name, g.role}
+			k := grantKey{g.onTopic, g.target.Name, g.role}
 			v.grantsByKey[k] = append(v.grantsByKey[k], i)
 		}
 		for _, m := range g.members {
@@ -201,9 +224,9 @@ func (v *stackView) index() {
 
 // granted reports whether some grant gives role on target (a topic or subscription) to a
 // member that satisfies who.
-func (v stackView) granted(onTopic bool, target ref, role string, who func(string) bool) bool {
-	for _, i := range v.grantsByKey[grantKey{onTopic, target.name, role}] {
-		if g := v.grants[i]; g.target.matches(target) && slices.ContainsFunc(g.members, who) {
+func (v stackView) granted(onTopic bool, target spec.Ref, role string, who func(string) bool) bool {
+	for _, i := range v.grantsByKey[grantKey{onTopic, target.Name, role}] {
+		if g := v.grants[i]; g.target.Matches(target) && slices.ContainsFunc(g.members, who) {
 			return true
 		}
 	}
@@ -229,9 +252,9 @@ func (v stackView) subscriptionsNamed(name string) []subView {
 
 // subscriptionsOn returns the subscriptions attached to topic, and whether some subscription's
 // topic is not known (it might be attached too).
-func (v stackView) subscriptionsOn(topic ref) (subs []subView, uncertain bool) {
-	for _, i := range v.subsByTopicName[topic.name] {
-		if s := v.subs[i]; s.topic.matches(topic) {
+func (v stackView) subscriptionsOn(topic spec.Ref) (subs []subView, uncertain bool) {
+	for _, i := range v.subsByTopicName[topic.Name] {
+		if s := v.subs[i]; s.topic.Matches(topic) {
 			subs = append(subs, s)
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+
+	"github.com/aiprod/aiprod-pubsub/spec"
 )
 
 // The subscription policies' names.
@@ -25,7 +27,7 @@ func subscriptionPolicy(name, description string, schema *policyx.ConfigSchema,
 		EnforcementLevel: policyx.EnforcementLevelMandatory,
 		ConfigSchema:     schema,
 		ValidateResource: func(_ context.Context, args policyx.ResourceValidationArgs) error {
-			if args.Resource.Type != typeSubscription {
+			if args.Resource.Type != spec.SubscriptionType {
 				return nil
 			}
 			return check(args)
@@ -33,40 +35,39 @@ func subscriptionPolicy(name, description string, schema *policyx.ConfigSchema,
 	})
 }
 
-// ackDeadlineKeys are the config keys of the expected ack deadline per queue role.
-var ackDeadlineKeys = map[string]string{
-	roleJobs:    "jobsAckDeadlineSeconds",
-	roleResults: "resultsAckDeadlineSeconds",
-	roleDLQ:     "dlqAckDeadlineSeconds",
-}
+// ackDeadlineKey is the config key of the expected ack deadline of a queue's subscriptions.
+func ackDeadlineKey(q spec.Queue) string { return string(q) + "AckDeadlineSeconds" }
 
-var ackDeadlineDefaults = map[string]float64{roleJobs: 300, roleResults: 60, roleDLQ: 60}
+// specAckDeadline is the spec's ack deadline of a queue's subscriptions.
+func specAckDeadline(q spec.Queue) float64 {
+	return float64(spec.Defaults().Subscriptions[q].AckDeadlineSeconds)
+}
 
 // ackDeadline: GCP accepts 10..600 s; the pipeline's workers are sized for the spec's deadlines
 // (a job runs up to 5 minutes before it must be acked), so a shorter deadline redelivers jobs
 // that are still running.
 func ackDeadline() policyx.ResourceValidationPolicy {
 	schema := &policyx.ConfigSchema{Properties: map[string]map[string]any{}}
-	for _, q := range queueRoles {
-		schema.Properties[ackDeadlineKeys[q]] = numberSchema(
+	for _, q := range spec.Queues {
+		schema.Properties[ackDeadlineKey(q)] = numberSchema(
 			fmt.Sprintf("the ack deadline, in seconds, of subscriptions named *-%s-sub", q),
-			ackDeadlineDefaults[q], minimumAckDeadlineSeconds, maximumAckDeadlineSeconds)
+			specAckDeadline(q), spec.AckDeadlineRange)
 	}
 	return subscriptionPolicy(PolicyAckDeadline,
 		"Subscriptions have an ack deadline of 10..600 s, and the pipeline's subscriptions the one the spec gives their role.",
 		schema,
 		func(args policyx.ResourceValidationArgs) error {
 			r := args.Resource
-			role := subscriptionRole(physicalName(r))
+			role := subscriptionQueue(physicalName(r))
 			var want float64
 			if role != "" {
-				w, err := configNumber(PolicyAckDeadline, args.Config, ackDeadlineKeys[role], ackDeadlineDefaults[role])
+				w, err := configNumber(PolicyAckDeadline, args.Config, ackDeadlineKey(role), specAckDeadline(role))
 				if err != nil {
 					return err
 				}
-				if w < minimumAckDeadlineSeconds || w > maximumAckDeadlineSeconds {
-					return fmt.Errorf("policy %s: config %s is %s; must be between %d and %d",
-						PolicyAckDeadline, ackDeadlineKeys[role], num(w), minimumAckDeadlineSeconds, maximumAckDeadlineSeconds)
+				if !inRange(w, spec.AckDeadlineRange) {
+					return fmt.Errorf("policy %s: config %s is %s; must be %s",
+						PolicyAckDeadline, ackDeadlineKey(role), num(w), spec.AckDeadlineRange)
 				}
 				want = w
 			}
@@ -75,17 +76,17 @@ func ackDeadline() policyx.ResourceValidationPolicy {
 			case v.Unknown:
 				return nil
 			case !v.Set:
-				if role != "" && want != defaultAckDeadlineSeconds {
+				if role != "" && want != spec.DefaultAckDeadlineSeconds {
 					args.Manager.ReportViolation(fmt.Sprintf(
 						"%s does not set ackDeadlineSeconds (GCP defaults to %d); %s subscriptions need %s",
-						describe(r), defaultAckDeadlineSeconds, role, num(want)), "")
+						describe(r), spec.DefaultAckDeadlineSeconds, role, num(want)), "")
 				}
 			case !v.IsNumber():
 				args.Manager.ReportViolation(fmt.Sprintf("%s has ackDeadlineSeconds %s; must be a number of seconds",
 					describe(r), show(v.Value)), "")
-			case v.AsNumber() < minimumAckDeadlineSeconds || v.AsNumber() > maximumAckDeadlineSeconds:
-				args.Manager.ReportViolation(fmt.Sprintf("%s has ackDeadlineSeconds %s; must be between %d and %d",
-					describe(r), show(v.Value), minimumAckDeadlineSeconds, maximumAckDeadlineSeconds), "")
+			case !inRange(v.AsNumber(), spec.AckDeadlineRange):
+				args.Manager.ReportViolation(fmt.Sprintf("%s has ackDeadlineSeconds %s; must be %s",
+					describe(r), show(v.Value), spec.AckDeadlineRange), "")
 			case role != "" && v.AsNumber() != want:
 				args.Manager.ReportViolation(fmt.Sprintf("%s has ackDeadlineSeconds %s; %s subscriptions need %s",
 					describe(r), show(v.Value), role, num(want)), "")
@@ -104,7 +105,7 @@ func deadLetter() policyx.ResourceValidationPolicy {
 		func(args policyx.ResourceValidationArgs) error {
 			r := args.Resource
 			dlp := get(r.Properties, "deadLetterPolicy")
-			if isDeadLetterSubscriptionName(physicalName(r)) {
+			if subscriptionQueue(physicalName(r)) == spec.DLQ {
 				if dlp.Set && !dlp.Unknown {
 					topic := "(none)"
 					if t := get(r.Properties, "deadLetterPolicy", "deadLetterTopic"); t.Set {
@@ -129,25 +130,25 @@ func deadLetter() policyx.ResourceValidationPolicy {
 			case attempts.Unknown:
 			case !attempts.Set:
 				args.Manager.ReportViolation(fmt.Sprintf(
-					"%s has no deadLetterPolicy.maxDeliveryAttempts; must be between %d and %d",
-					describe(r), minimumDeliveryAttempts, maximumDeliveryAttempts), "")
-			case !attempts.IsNumber() || attempts.AsNumber() < minimumDeliveryAttempts || attempts.AsNumber() > maximumDeliveryAttempts:
+					"%s has no deadLetterPolicy.maxDeliveryAttempts; must be %s",
+					describe(r), spec.AttemptsRange), "")
+			case !attempts.IsNumber() || !inRange(attempts.AsNumber(), spec.AttemptsRange):
 				args.Manager.ReportViolation(fmt.Sprintf(
-					"%s has deadLetterPolicy.maxDeliveryAttempts %s; must be between %d and %d",
-					describe(r), show(attempts.Value), minimumDeliveryAttempts, maximumDeliveryAttempts), "")
+					"%s has deadLetterPolicy.maxDeliveryAttempts %s; must be %s",
+					describe(r), show(attempts.Value), spec.AttemptsRange), "")
 			}
 			topic := get(r.Properties, "deadLetterPolicy", "deadLetterTopic")
 			switch {
 			case topic.Unknown:
 			case !topic.Set || (topic.IsString() && topic.AsString() == ""):
 				args.Manager.ReportViolation(fmt.Sprintf("%s has no deadLetterPolicy.deadLetterTopic", describe(r)), "")
-			case !topic.IsString() || !fullTopicID.MatchString(topic.AsString()):
+			case !topic.IsString() || !spec.IsTopicID(topic.AsString()):
 				args.Manager.ReportViolation(fmt.Sprintf(
 					"%s has deadLetterPolicy.deadLetterTopic %s; GCP requires a full topic id projects/<project>/topics/<name>",
 					describe(r), show(topic.Value)), "")
 			default:
 				own, ok := knownString(r.Properties, "topic")
-				if ok && parseRef(own, "topics").matches(parseRef(topic.AsString(), "topics")) {
+				if ok && spec.ParseTopic(own).Matches(spec.ParseTopic(topic.AsString())) {
 					args.Manager.ReportViolation(fmt.Sprintf(
 						"%s has deadLetterPolicy.deadLetterTopic %s, its own topic; dead letters must go to another topic",
 						describe(r), show(topic.Value)), "")
@@ -165,7 +166,7 @@ func messageOrdering() policyx.ResourceValidationPolicy {
 		nil,
 		func(args policyx.ResourceValidationArgs) error {
 			r := args.Resource
-			if subscriptionRole(physicalName(r)) != roleJobs {
+			if subscriptionQueue(physicalName(r)) != spec.Jobs {
 				return nil
 			}
 			v := get(r.Properties, "enableMessageOrdering")
@@ -212,17 +213,17 @@ const configMinimumRetention = "minimumRetentionSeconds"
 func dlqRetention() policyx.ResourceValidationPolicy {
 	schema := &policyx.ConfigSchema{Properties: map[string]map[string]any{
 		configMinimumRetention: numberSchema("the least message retention, in seconds, of a dead-letter subscription",
-			defaultRetentionSeconds, 600, maximumRetentionSeconds),
+			specDLQRetention(), spec.RetentionRange),
 	}}
 	return subscriptionPolicy(PolicyDLQRetention,
 		"Dead-letter subscriptions retain messages at least 7 days (and at most GCP's 31).",
 		schema,
 		func(args policyx.ResourceValidationArgs) error {
 			r := args.Resource
-			if !isDeadLetterSubscriptionName(physicalName(r)) {
+			if subscriptionQueue(physicalName(r)) != spec.DLQ {
 				return nil
 			}
-			minimum, err := configNumber(PolicyDLQRetention, args.Config, configMinimumRetention, defaultRetentionSeconds)
+			minimum, err := configNumber(PolicyDLQRetention, args.Config, configMinimumRetention, specDLQRetention())
 			if err != nil {
 				return err
 			}
@@ -231,10 +232,10 @@ func dlqRetention() policyx.ResourceValidationPolicy {
 			case v.Unknown:
 				return nil
 			case !v.Set:
-				if defaultRetentionSeconds < minimum {
+				if spec.DefaultRetentionSeconds < minimum {
 					args.Manager.ReportViolation(fmt.Sprintf(
-						"%s does not set messageRetentionDuration (GCP defaults to %ds); must be at least %ss",
-						describe(r), defaultRetentionSeconds, num(minimum)), "")
+						"%s does not set messageRetentionDuration (GCP defaults to %s); must be at least %ss",
+						describe(r), spec.Seconds(spec.DefaultRetentionSeconds), num(minimum)), "")
 				}
 				return nil
 			}
@@ -242,21 +243,29 @@ func dlqRetention() policyx.ResourceValidationPolicy {
 			if ok {
 				s = v.AsString()
 			}
-			seconds, ok := durationSeconds(s)
+			seconds, ok := spec.ParseSeconds(s)
 			switch {
 			case !ok:
 				args.Manager.ReportViolation(fmt.Sprintf(
-					`%s has messageRetentionDuration %s; must be a duration in seconds such as "604800s"`,
-					describe(r), show(v.Value)), "")
+					"%s has messageRetentionDuration %s; must be a duration in seconds such as %q",
+					describe(r), show(v.Value), spec.Seconds(spec.DefaultRetentionSeconds)), "")
 			case seconds < minimum:
 				args.Manager.ReportViolation(fmt.Sprintf(
 					"%s has messageRetentionDuration %s; a dead-letter subscription must retain messages at least %ss",
 					describe(r), show(v.Value), num(minimum)), "")
-			case seconds > maximumRetentionSeconds:
+			case seconds > float64(spec.RetentionRange.Max):
 				args.Manager.ReportViolation(fmt.Sprintf(
-					"%s has messageRetentionDuration %s; GCP allows at most %ds",
-					describe(r), show(v.Value), maximumRetentionSeconds), "")
+					"%s has messageRetentionDuration %s; GCP allows at most %s",
+					describe(r), show(v.Value), spec.Seconds(spec.RetentionRange.Max)), "")
 			}
 			return nil
 		})
 }
+
+// specDLQRetention is the spec's retention of the dead-letter subscription.
+func specDLQRetention() float64 {
+	return float64(spec.Defaults().Subscriptions[spec.DLQ].MessageRetentionSeconds)
+}
+
+// inRange reports whether f lies in the GCP range r.
+func inRange(f float64, r spec.Range) bool { return f >= float64(r.Min) && f <= float64(r.Max) }

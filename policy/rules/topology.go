@@ -3,10 +3,12 @@ package rules
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
-	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+
+	"github.com/aiprod/aiprod-pubsub/spec"
 )
 
 // The stack policies' names.
@@ -28,24 +30,24 @@ func deadLetterIAM() policyx.StackValidationPolicy {
 				if !s.hasDLP {
 					continue
 				}
-				if !v.uncertain && !v.granted(false, s.ref, roleSubscriber, isServiceAgent) {
+				if !v.uncertain && !v.granted(false, s.ref, spec.RoleSubscriber, spec.IsServiceAgent) {
 					args.Manager.ReportViolation(fmt.Sprintf(
-						"subscription %q dead-letters but the Pub/Sub service agent (serviceAccount:service-<number>@gcp-sa-pubsub.iam.gserviceaccount.com) has no %s on it; GCP will not forward its dead letters",
-						s.name, roleSubscriber), s.r.URN)
+						"subscription %q dead-letters but the Pub/Sub service agent (%s) has no %s on it; GCP will not forward its dead letters",
+						s.name, spec.ServiceAgent("<number>"), spec.RoleSubscriber), s.r.URN)
 				}
 				if !s.deadLetterOK {
 					continue
 				}
-				if !v.uncertain && !v.granted(true, s.deadLetter, rolePublisher, isServiceAgent) {
+				if !v.uncertain && !v.granted(true, s.deadLetter, spec.RolePublisher, spec.IsServiceAgent) {
 					args.Manager.ReportViolation(fmt.Sprintf(
 						"subscription %q dead-letters to topic %q but the Pub/Sub service agent has no %s on that topic; GCP will not forward its dead letters",
-						s.name, s.deadLetter.name, rolePublisher), s.r.URN)
+						s.name, s.deadLetter.Name, spec.RolePublisher), s.r.URN)
 				}
 				subs, uncertain := v.subscriptionsOn(s.deadLetter)
 				if len(subs) == 0 && !uncertain {
 					args.Manager.ReportViolation(fmt.Sprintf(
 						"subscription %q dead-letters to topic %q, which has no subscription; its dead letters would be lost",
-						s.name, s.deadLetter.name), s.r.URN)
+						s.name, s.deadLetter.Name), s.r.URN)
 				}
 			}
 			return nil
@@ -56,30 +58,24 @@ func deadLetterIAM() policyx.StackValidationPolicy {
 // isAppMember reports whether member is a service account other than the Pub/Sub service
 // agent: the application's account, whatever its id.
 func isAppMember(member string) bool {
-	return strings.HasPrefix(member, "serviceAccount:") && !isServiceAgent(member)
+	return spec.IsServiceAccountMember(member) && !spec.IsServiceAgent(member)
 }
 
 // pipelineStems returns the stems of the pipelines in the stack: the names of topics
 // `<stem>-{jobs,results,dlq}` and subscriptions `<stem>-{jobs,results,dlq}-sub`.
 func pipelineStems(v stackView) []string {
-	var stems []string
 	seen := map[string]bool{}
-	add := func(name, suffix string) {
-		if stem, ok := strings.CutSuffix(name, suffix); ok && stem != "" && !seen[stem] {
+	for _, t := range v.topics {
+		if stem, _, ok := spec.TopicQueue(t.ref.Name); ok {
 			seen[stem] = true
-			stems = append(stems, stem)
 		}
 	}
-	for _, q := range queueRoles {
-		for _, t := range v.topics {
-			add(t.ref.name, "-"+q)
-		}
-		for _, s := range v.subs {
-			add(s.name, "-"+q+"-sub")
+	for _, s := range v.subs {
+		if stem, _, ok := spec.SubscriptionQueue(s.name); ok {
+			seen[stem] = true
 		}
 	}
-	slices.Sort(stems)
-	return stems
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // pipelineTopology: the API and the workers find the pipeline by these names, and the
@@ -101,7 +97,7 @@ func pipelineTopology() policyx.StackValidationPolicy {
 // need is one grant the application account must hold.
 type need struct {
 	onTopic bool
-	target  ref
+	target  spec.Ref
 	role    string
 	what    string // for messages: `topic "x"`
 	urn     string
@@ -109,8 +105,9 @@ type need struct {
 
 func checkPipeline(m policyx.PolicyManager, v stackView, stem string) {
 	var needs []need
-	for _, q := range queueRoles {
-		topicName, subName := stem+"-"+q, stem+"-"+q+"-sub"
+	for _, q := range spec.Queues {
+		topicName := stem + "-" + string(q)
+		subName := topicName + "-sub"
 		named := v.subscriptionsNamed(subName)
 		t, haveTopic := v.topicByName(topicName)
 		if !haveTopic {
@@ -119,21 +116,21 @@ func checkPipeline(m policyx.PolicyManager, v stackView, stem string) {
 				urn = named[0].r.URN
 			}
 			m.ReportViolation(fmt.Sprintf("pipeline %q has no topic %q", stem, topicName), urn)
-			t = topicView{ref: ref{name: topicName}}
+			t = topicView{ref: spec.Ref{Name: topicName}}
 		} else {
-			needs = append(needs, need{true, t.ref, rolePublisher, fmt.Sprintf("topic %q", topicName), t.r.URN})
+			needs = append(needs, need{true, t.ref, spec.RolePublisher, fmt.Sprintf("topic %q", topicName), t.r.URN})
 		}
 		switch len(named) {
 		case 0:
 			m.ReportViolation(fmt.Sprintf("pipeline %q has no subscription %q on topic %q", stem, subName, topicName), t.r.URN)
 		case 1:
 			s := named[0]
-			if s.topicOK && !s.topic.matches(t.ref) {
+			if s.topicOK && !s.topic.Matches(t.ref) {
 				m.ReportViolation(fmt.Sprintf("subscription %q has topic %q; it belongs on topic %q",
-					subName, s.topic.id("topics"), topicName), s.r.URN)
+					subName, refText(s.topic), topicName), s.r.URN)
 			}
-			if q == roleJobs {
-				needs = append(needs, need{false, s.ref, roleSubscriber, fmt.Sprintf("subscription %q", subName), s.r.URN})
+			if q == spec.Jobs {
+				needs = append(needs, need{false, s.ref, spec.RoleSubscriber, fmt.Sprintf("subscription %q", subName), s.r.URN})
 			}
 		default:
 			m.ReportViolation(fmt.Sprintf("pipeline %q has %d subscriptions named %q; want one", stem, len(named), subName), named[1].r.URN)

@@ -1,33 +1,37 @@
 package rules
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/aiprod/aiprod-pubsub/testkit"
+)
 
 func TestDeadLetterIAM(t *testing.T) {
 	t.Parallel()
 	runCases(t, PolicyDeadLetterIAM, []ruleCase{
 		{name: "spec grants pass"},
 		{name: "no service-agent subscriber on the jobs subscription",
-			changes: []change{drop(typeSubIAMMember, jobsSub+"-subscriber-agent")},
+			changes: []testkit.Change{testkit.Drop(typeSubIAMMember, jobsSub+"-subscriber-agent")},
 			want:    []string{`subscription "aiprod-pipeline-jobs-sub"`, "service agent", "roles/pubsub.subscriber"},
 			wantURN: subURN(jobsSub)},
 		{name: "service-agent grant with the wrong role",
-			changes: []change{set(typeSubIAMMember, resultsSub+"-subscriber-agent", roleViewer, "role")},
+			changes: []testkit.Change{testkit.Set(typeSubIAMMember, resultsSub+"-subscriber-agent", roleViewer, "role")},
 			want:    []string{`subscription "aiprod-pipeline-results-sub"`, "roles/pubsub.subscriber"}},
 		{name: "subscriber grant to another account",
-			changes: []change{set(typeSubIAMMember, resultsSub+"-subscriber-agent", testApp, "member")},
+			changes: []testkit.Change{testkit.Set(typeSubIAMMember, resultsSub+"-subscriber-agent", testApp, "member")},
 			want:    []string{`subscription "aiprod-pipeline-results-sub"`, "service agent"}},
 		{name: "grant naming the subscription by full id passes",
-			changes: []change{set(typeSubIAMMember, jobsSub+"-subscriber-agent", "projects/"+testProject+"/subscriptions/"+jobsSub, "subscription")}},
+			changes: []testkit.Change{testkit.Set(typeSubIAMMember, jobsSub+"-subscriber-agent", "projects/"+testProject+"/subscriptions/"+jobsSub, "subscription")}},
 		{name: "no service-agent publisher on the dlq topic",
-			changes: []change{drop(typeTopicIAMMember, stem+"-dlq-publisher-agent")},
+			changes: []testkit.Change{testkit.Drop(typeTopicIAMMember, stem+"-dlq-publisher-agent")},
 			want:    []string{`topic "aiprod-pipeline-dlq"`, "roles/pubsub.publisher"},
 			count:   2},
 		{name: "dlq topic without a subscription",
-			changes: []change{drop(typeSubscription, dlqSub)},
+			changes: []testkit.Change{testkit.Drop(typeSubscription, dlqSub)},
 			want:    []string{`topic "aiprod-pipeline-dlq"`, "no subscription", "lost"},
 			count:   2, also: []string{PolicyPipelineTopology}},
 		{name: "dead-lettering to a topic of another project",
-			changes: []change{set(typeSubscription, jobsSub, "projects/other/topics/"+stem+"-dlq", "deadLetterPolicy", "deadLetterTopic")},
+			changes: []testkit.Change{testkit.Set(typeSubscription, jobsSub, "projects/other/topics/"+stem+"-dlq", "deadLetterPolicy", "deadLetterTopic")},
 			want:    []string{`subscription "aiprod-pipeline-jobs-sub"`, `topic "aiprod-pipeline-dlq"`},
 			count:   2},
 	})
@@ -38,41 +42,41 @@ func TestPipelineTopology(t *testing.T) {
 	other := "serviceAccount:someone@" + testProject + ".iam.gserviceaccount.com"
 	runCases(t, PolicyPipelineTopology, []ruleCase{
 		{name: "spec pipeline passes"},
-		{name: "another account id passes", changes: []change{
-			set(typeTopicIAMMember, stem+"-jobs-publisher-app", other, "member"),
-			set(typeTopicIAMMember, stem+"-results-publisher-app", other, "member"),
-			set(typeTopicIAMMember, stem+"-dlq-publisher-app", other, "member"),
-			set(typeSubIAMMember, jobsSub+"-subscriber-app", other, "member"),
+		{name: "another account id passes", changes: []testkit.Change{
+			testkit.Set(typeTopicIAMMember, stem+"-jobs-publisher-app", other, "member"),
+			testkit.Set(typeTopicIAMMember, stem+"-results-publisher-app", other, "member"),
+			testkit.Set(typeTopicIAMMember, stem+"-dlq-publisher-app", other, "member"),
+			testkit.Set(typeSubIAMMember, jobsSub+"-subscriber-app", other, "member"),
 		}},
-		{name: "no results topic", changes: []change{drop(typeTopic, stem+"-results")},
+		{name: "no results topic", changes: []testkit.Change{testkit.Drop(typeTopic, stem+"-results")},
 			want:    []string{`pipeline "aiprod-pipeline"`, `no topic "aiprod-pipeline-results"`},
 			wantURN: subURN(resultsSub)},
-		{name: "no jobs subscription", changes: []change{drop(typeSubscription, jobsSub)},
+		{name: "no jobs subscription", changes: []testkit.Change{testkit.Drop(typeSubscription, jobsSub)},
 			want: []string{`no subscription "aiprod-pipeline-jobs-sub"`}},
 		{name: "results subscription on the jobs topic",
-			changes: []change{set(typeSubscription, resultsSub, "projects/"+testProject+"/topics/"+stem+"-jobs", "topic")},
+			changes: []testkit.Change{testkit.Set(typeSubscription, resultsSub, "projects/"+testProject+"/topics/"+stem+"-jobs", "topic")},
 			want:    []string{`subscription "aiprod-pipeline-results-sub"`, `topic "projects/aiprod-dev-000000/topics/aiprod-pipeline-jobs"`},
 			count:   2},
 		{name: "a second subscription on the jobs topic",
-			changes: []change{add(newResource("dev", typeSubscription, "audit", map[string]any{
+			changes: []testkit.Change{testkit.Add(newResource("dev", typeSubscription, "audit", map[string]any{
 				"name": "audit", "project": testProject, "topic": "projects/" + testProject + "/topics/" + stem + "-jobs",
 				"expirationPolicy": map[string]any{"ttl": ""}, "labels": map[string]any{"app": "a", "env": "dev", "managed-by": "pulumi"},
 				"deadLetterPolicy": map[string]any{"deadLetterTopic": "projects/" + testProject + "/topics/" + stem + "-dlq", "maxDeliveryAttempts": 5},
 			}))},
 			want: []string{`topic "aiprod-pipeline-jobs"`, `subscription "audit"`},
 			also: []string{PolicyDeadLetterIAM}},
-		{name: "app not publisher on the jobs topic", changes: []change{drop(typeTopicIAMMember, stem+"-jobs-publisher-app")},
+		{name: "app not publisher on the jobs topic", changes: []testkit.Change{testkit.Drop(typeTopicIAMMember, stem+"-jobs-publisher-app")},
 			want:    []string{`"` + testApp + `"`, "roles/pubsub.publisher", `topic "aiprod-pipeline-jobs"`},
 			wantURN: testURN("dev", typeTopic, stem+"-jobs")},
-		{name: "app not subscriber on the jobs subscription", changes: []change{drop(typeSubIAMMember, jobsSub+"-subscriber-app")},
+		{name: "app not subscriber on the jobs subscription", changes: []testkit.Change{testkit.Drop(typeSubIAMMember, jobsSub+"-subscriber-app")},
 			want:    []string{`"` + testApp + `"`, "roles/pubsub.subscriber", `subscription "aiprod-pipeline-jobs-sub"`},
 			wantURN: subURN(jobsSub)},
 		{name: "the service agent does not count as the app",
-			changes: []change{
-				drop(typeTopicIAMMember, stem+"-jobs-publisher-app"),
-				drop(typeTopicIAMMember, stem+"-results-publisher-app"),
-				drop(typeTopicIAMMember, stem+"-dlq-publisher-app"),
-				drop(typeSubIAMMember, jobsSub+"-subscriber-app"),
+			changes: []testkit.Change{
+				testkit.Drop(typeTopicIAMMember, stem+"-jobs-publisher-app"),
+				testkit.Drop(typeTopicIAMMember, stem+"-results-publisher-app"),
+				testkit.Drop(typeTopicIAMMember, stem+"-dlq-publisher-app"),
+				testkit.Drop(typeSubIAMMember, jobsSub+"-subscriber-app"),
 			},
 			want: []string{`pipeline "aiprod-pipeline"`, "no application service account"}, count: 4},
 	})

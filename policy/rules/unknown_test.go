@@ -7,6 +7,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/aiprod/aiprod-pubsub/testkit"
 )
 
 // TestUnknownValuesAreSkipped makes one value that a policy reads unknown, as during a preview,
@@ -51,7 +53,7 @@ func TestUnknownValuesAreSkipped(t *testing.T) {
 		for form, unknown := range map[string]property.Value{"computed": computed, "sentinel": sentinel} {
 			t.Run(tc.policy+"/"+tc.name+"/"+form, func(t *testing.T) {
 				t.Parallel()
-				rs := set(tc.typ, tc.res, unknown, tc.path...)(t, fixture(tc.stack, stem))
+				rs := testkit.Set(tc.typ, tc.res, unknown, tc.path...)(t, fixture(tc.stack, stem))
 				var vs []Violation
 				require.NotPanics(t, func() {
 					var err error
@@ -69,12 +71,12 @@ func TestUnknownValuesAreSkipped(t *testing.T) {
 // policies still see where each subscription is attached.
 func TestUnknownTopicResolvesThroughDependencies(t *testing.T) {
 	t.Parallel()
-	unknownTopic := func(sub, topic string) change {
-		return func(t *testing.T, rs []policyx.AnalyzerResource) []policyx.AnalyzerResource {
-			rs = set(typeSubscription, sub, computed, "topic")(t, rs)
-			i := find(t, rs, typeSubscription, sub)
-			rs[i].PropertyDependencies = map[string][]string{"topic": {testURN("dev", typeTopic, topic)}}
-			return rs
+	unknownTopic := func(sub, topic string) testkit.Change {
+		return func(t testing.TB, rs []policyx.AnalyzerResource) []policyx.AnalyzerResource {
+			return testkit.Apply(t, rs, testkit.Set(typeSubscription, sub, computed, "topic"),
+				testkit.Edit(typeSubscription, sub, func(r *policyx.AnalyzerResource) {
+					r.PropertyDependencies = map[string][]string{"topic": {testURN("dev", typeTopic, topic)}}
+				}))
 		}
 	}
 	t.Run("attached right", func(t *testing.T) {
@@ -103,7 +105,7 @@ func TestUnknownTopicResolvesThroughDependencies(t *testing.T) {
 		// Without the dependency the dlq subscription's topic is unknown and the check skipped;
 		// with it, dropping the agent's grant is still found.
 		rs := unknownTopic(dlqSub, stem+"-dlq")(t, fixture("dev", stem))
-		rs = drop(typeTopicIAMMember, stem+"-dlq-publisher-agent")(t, rs)
+		rs = testkit.Drop(typeTopicIAMMember, stem+"-dlq-publisher-agent")(t, rs)
 		vs, err := Evaluate("dev", rs, nil)
 		require.NoError(t, err)
 		require.Len(t, vs, 2)

@@ -17,7 +17,6 @@ import (
 
 	"cloud.google.com/go/pubsub/v2"
 
-	"github.com/aiprod/aiprod-pubsub/emulator"
 	"github.com/aiprod/aiprod-pubsub/schemas"
 )
 
@@ -52,14 +51,14 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	}
 	defer client.Close()
 
-	job := emulator.JobMessage{
+	job := schemas.JobMessage{
 		JobID:    fmt.Sprintf("job-%d", time.Now().UnixNano()),
 		UserID:   *user,
 		Content:  *content,
 		Preset:   *preset,
 		Metadata: map[string]string{"source": "cmd/emulator/publish"},
 	}
-	data, err := emulator.Encode(schemas.Job, job)
+	data, err := schemas.Encode(schemas.Job, job)
 	if err != nil {
 		fmt.Fprintf(stderr, "publish: %v\n", err)
 		return 1
@@ -76,13 +75,23 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	if !*receive {
 		return 0
 	}
+	got, err := receiveJob(ctx, client, *prefix+"-jobs-sub", job.JobID)
+	if err != nil {
+		fmt.Fprintf(stderr, "publish: receiving from %s-jobs-sub: %v\n", *prefix, err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "received and acked on projects/%s/subscriptions/%s-jobs-sub: %s\n", project, *prefix, got)
+	return 0
+}
 
+// receiveJob receives the job with the given id on sub, acks it and returns its data.
+func receiveJob(ctx context.Context, client *pubsub.Client, sub, jobID string) ([]byte, error) {
 	rctx, stop := context.WithCancel(ctx)
 	defer stop()
 	var got []byte
-	err = client.Subscriber(*prefix+"-jobs-sub").Receive(rctx, func(_ context.Context, m *pubsub.Message) {
-		var j emulator.JobMessage
-		if json.Unmarshal(m.Data, &j) != nil || j.JobID != job.JobID {
+	err := client.Subscriber(sub).Receive(rctx, func(_ context.Context, m *pubsub.Message) {
+		var j schemas.JobMessage
+		if json.Unmarshal(m.Data, &j) != nil || j.JobID != jobID {
 			m.Nack() // someone else's job: leave it for them
 			return
 		}
@@ -93,10 +102,5 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	if err == nil && got == nil {
 		err = ctx.Err()
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "publish: receiving from %s-jobs-sub: %v\n", *prefix, err)
-		return 1
-	}
-	fmt.Fprintf(stdout, "received and acked on projects/%s/subscriptions/%s-jobs-sub: %s\n", project, *prefix, got)
-	return 0
+	return got, err
 }

@@ -9,17 +9,17 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiprod/aiprod-pubsub/emulator"
-	"github.com/aiprod/aiprod-pubsub/render"
+	"github.com/aiprod/aiprod-pubsub/stackrun"
 	"github.com/aiprod/aiprod-pubsub/stacks"
 )
 
 // TestPublish runs the README's publish command against an emulator of the dev stack.
 func TestPublish(t *testing.T) {
-	files, err := render.LoadStack("../../..", "dev", "")
+	files, err := stackrun.Load("../../..", "dev", "")
 	require.NoError(t, err)
-	res, err := render.Program(files.Project, "dev", files.Config)
+	res, err := stackrun.Program(files.Project, "dev", files.Config)
 	require.NoError(t, err)
-	topo, err := emulator.FromResult(res, files.Config.Values[stacks.ProjectKey])
+	topo, err := emulator.FromResult(&res.Stack, files.Config.Values[stacks.ProjectKey])
 	require.NoError(t, err)
 	srv, err := emulator.Start(context.Background(), topo, "127.0.0.1:0")
 	require.NoError(t, err)

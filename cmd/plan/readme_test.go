@@ -1,0 +1,78 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/aiprod/aiprod-pubsub/stackrun"
+	"github.com/aiprod/aiprod-pubsub/stacks"
+	"github.com/aiprod/aiprod-pubsub/testkit"
+)
+
+// configTable is the README's table of config keys, from the program's keys and Pulumi.yaml.
+func configTable(t *testing.T) string {
+	t.Helper()
+	files, err := stackrun.Load(projectDir, "dev", "")
+	require.NoError(t, err)
+	var b strings.Builder
+	b.WriteString("| key | type | default | meaning |\n| --- | --- | --- | --- |\n")
+	for _, k := range stacks.Keys {
+		decl := files.Declared[stacks.Namespace+":"+k.Name]
+		def := fmt.Sprint(decl.Default)
+		switch v := decl.Default.(type) {
+		case []any:
+			var parts []string
+			for _, x := range v {
+				parts = append(parts, fmt.Sprint(x))
+			}
+			def = "[" + strings.Join(parts, ", ") + "]"
+		case map[string]any:
+			def = "{}"
+		case string:
+			if v == "" {
+				def = `""`
+			}
+		}
+		fmt.Fprintf(&b, "| `%s:%s` | %s | `%s` | %s |\n", stacks.Namespace, k.Name, k.Type, def, decl.Description)
+	}
+	return b.String()
+}
+
+// outputsTable is the README's table of a pipeline's outputs, as the dev stack exports them.
+func outputsTable(t *testing.T) string {
+	t.Helper()
+	res, _, err := stackrun.Stack(projectDir, "dev", nil)
+	require.NoError(t, err)
+	entry := res.Outputs["pipelines"].(map[string]any)["pipeline"].(map[string]any)
+	keys := make([]string, 0, len(entry))
+	for k := range entry {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	b.WriteString("| output | dev stack's value |\n| --- | --- |\n")
+	for _, k := range keys {
+		fmt.Fprintf(&b, "| `%s` | `%v` |\n", k, entry[k])
+	}
+	return b.String()
+}
+
+// TestReadme keeps README.md's generated blocks equal to what the code says: the config table
+// (the program's keys and Pulumi.yaml), the outputs table (what the program exports) and the
+// diagram (the dev stack's mermaid plan). `go test ./cmd/plan -update` rewrites them; it is
+// the one test that writes the README.
+func TestReadme(t *testing.T) {
+	t.Parallel()
+	code, diagram, stderr := invoke(t, "--project-dir", projectDir, "--stack", "dev", "--format", "mermaid")
+	require.Equal(t, 0, code, stderr)
+	testkit.ReadmeBlocks(t, "./cmd/plan", filepath.Join(projectDir, "README.md"), map[string]string{
+		"plan --stack dev --format mermaid": "```mermaid\n" + diagram + "```\n",
+		"config table":                      configTable(t),
+		"outputs table":                     outputsTable(t),
+	})
+}

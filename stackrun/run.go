@@ -1,0 +1,77 @@
+// Package stackrun runs the real program offline: it loads a stack's config from its files the
+// way the engine does, and runs the program under the GCP mocks. Every command and every test
+// that needs a stack's resources without a cloud goes through it.
+package stackrun
+
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/aiprod/aiprod-pubsub/gcpmock"
+	"github.com/aiprod/aiprod-pubsub/inventory"
+	"github.com/aiprod/aiprod-pubsub/stacks"
+)
+
+// Result is what a program registered and exported.
+type Result struct {
+	inventory.Stack
+	// Lookups are the projects whose number the program looked up.
+	Lookups []string
+}
+
+// Body is a program body that returns the outputs it exported.
+type Body func(ctx *pulumi.Context) (pulumi.Map, error)
+
+// Run runs body under mocks with the given config (nil: none). The config reaches the program
+// through RunInfo, never through the process environment, so runs in parallel do not leak into
+// each other.
+func Run(project, stack string, raw *stacks.Raw, body Body) (*Result, error) {
+	if raw == nil {
+		raw = &stacks.Raw{}
+	}
+	mocks := gcpmock.New(project, stack)
+	res := &Result{Stack: inventory.Stack{Project: project, Stack: stack}}
+	var bodyErr error
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		outputs, err := body(ctx)
+		if err != nil {
+			bodyErr = err
+			return err
+		}
+		outputs.ToMapOutput().ApplyT(func(v map[string]any) error {
+			res.Outputs = v
+			return nil
+		})
+		return nil
+	}, pulumi.WithMocks(project, stack, mocks), func(info *pulumi.RunInfo) {
+		info.Config = raw.Values
+		info.ConfigSecretKeys = raw.Secret
+	})
+	res.Resources = mocks.Resources()
+	res.Lookups = mocks.Lookups()
+	if bodyErr != nil {
+		// The SDK wraps the body's error in a list of one; callers want it as it was.
+		return res, bodyErr
+	}
+	return res, err
+}
+
+// Program runs the real program, stacks.Deploy, under mocks.
+func Program(project, stack string, raw stacks.Raw) (*Result, error) {
+	return Run(project, stack, &raw, func(ctx *pulumi.Context) (pulumi.Map, error) {
+		return stacks.Deploy(ctx, raw)
+	})
+}
+
+// Stack loads a stack's files from projectDir, lets edit change the config values (when edit
+// is not nil), and runs the program for it. It returns the files too, config as edited.
+func Stack(projectDir, stack string, edit func(values map[string]string)) (*Result, *Files, error) {
+	files, err := Load(projectDir, stack, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	if edit != nil {
+		edit(files.Config.Values)
+	}
+	res, err := Program(files.Project, stack, files.Config)
+	return res, files, err
+}
