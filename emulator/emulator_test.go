@@ -165,7 +165,7 @@ func TestRehearse(t *testing.T) {
 			var out strings.Builder
 			outcomes, err := Rehearse(context.Background(), srv, &out)
 			require.NoError(t, err)
-			require.Len(t, outcomes, len(Scenarios), out.String())
+			require.Len(t, outcomes, len(scenarios), out.String())
 			for _, o := range outcomes {
 				fragment, mustFail := tc.failing[o.Scenario]
 				if !mustFail {

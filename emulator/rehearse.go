@@ -22,18 +22,18 @@ import (
 	"github.com/aiprod/aiprod-pubsub/spec"
 )
 
-// ScenarioTimeout bounds each scenario: a behaviour that never happens fails instead of hanging.
-const ScenarioTimeout = 30 * time.Second
+// scenarioTimeout bounds each scenario: a behaviour that never happens fails instead of hanging.
+const scenarioTimeout = 30 * time.Second
 
-// Scenario is one behaviour the pipeline relies on, checked against a running server.
-type Scenario struct {
+// scenario is one behaviour the pipeline relies on, checked against a running server.
+type scenario struct {
 	Name string
 	run  func(ctx context.Context, r *rehearsal, p Pipeline) (string, error)
 }
 
-// Scenarios are the rehearsal's scenarios, in the order they run. Redelivery runs last because
+// scenarios are the rehearsal's scenarios, in the order they run. Redelivery runs last because
 // it moves the server's clock.
-var Scenarios = []Scenario{
+var scenarios = []scenario{
 	{"per-user ordering", ordering},
 	{"dead-lettering", deadLettering},
 	{"results flow", resultsFlow},
@@ -76,17 +76,17 @@ func Rehearse(ctx context.Context, srv *Server, w io.Writer) ([]Outcome, error) 
 	}
 	defer client.Close()
 	if len(srv.Topology.Pipelines) == 0 {
-		return nil, errors.New("the stack declares no aiprod:messaging:Pipeline to rehearse")
+		return nil, fmt.Errorf("the stack declares no %s to rehearse", spec.PipelineType)
 	}
 	r := &rehearsal{srv: srv, client: client, run: strconv.FormatInt(time.Now().UnixNano(), 36)}
 	var outcomes []Outcome
-	for _, sc := range Scenarios {
+	for _, sc := range scenarios {
 		for _, p := range srv.Topology.Pipelines {
-			sctx, cancel := context.WithTimeout(ctx, ScenarioTimeout)
+			sctx, cancel := context.WithTimeout(ctx, scenarioTimeout)
 			start := time.Now()
 			detail, err := sc.run(sctx, r, p)
 			if err == nil && sctx.Err() != nil {
-				err = fmt.Errorf("timed out after %s", ScenarioTimeout)
+				err = fmt.Errorf("timed out after %s", scenarioTimeout)
 			}
 			cancel()
 			o := Outcome{Scenario: sc.Name, Pipeline: p.Name, Detail: detail, Err: err, Duration: time.Since(start)}
@@ -422,7 +422,7 @@ func redelivery(ctx context.Context, r *rehearsal, p Pipeline) (string, error) {
 	if again != nil {
 		return "", fmt.Errorf("the job was delivered again before its ack deadline of %s", deadline)
 	}
-	r.srv.Advance(deadline + time.Second)
+	r.srv.advance(deadline + time.Second)
 	second, err := pl.pull(ctx, true)
 	if err != nil {
 		return "", err

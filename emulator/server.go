@@ -105,8 +105,8 @@ func newPstest(addr string) (srv *pstest.Server, err error) {
 	return pstest.NewServerWithAddress(addr), nil
 }
 
-// Advance moves the server's clock forward by d.
-func (s *Server) Advance(d time.Duration) { s.offset.Add(int64(d)) }
+// advance moves the server's clock forward by d.
+func (s *Server) advance(d time.Duration) { s.offset.Add(int64(d)) }
 
 // Client returns a client of the official library connected to the server, in the stack's
 // project, without credentials.

@@ -274,7 +274,7 @@ func strList(m map[string]any, k string) []string {
 	return out
 }
 
-// duration reads a duration in the provider's format, seconds with an "s" suffix ("604800s").
+// duration reads a duration in the provider's format, seconds with an "s" suffix ("600s").
 // A missing or empty value is 0.
 func duration(m map[string]any, k string) (time.Duration, error) {
 	s := str(m, k)

@@ -70,7 +70,7 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	m.lookups = append(m.lookups, project)
 	m.mu.Unlock()
 	return resource.NewPropertyMapFromMap(map[string]any{
-		"id":        "projects/" + project,
+		"id":        spec.ProjectName(project),
 		"projectId": project,
 		"name":      project,
 		"number":    ProjectNumber(project),

@@ -3,7 +3,6 @@ package gcpmock
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
@@ -90,7 +89,7 @@ func subscription(s state) (string, error) {
 	if name == "" || topic == "" {
 		return "", errors.New("a subscription needs a name and a topic")
 	}
-	if !strings.HasPrefix(topic, "projects/") {
+	if !spec.IsTopicID(topic) {
 		s.set("topic", spec.TopicID(s.project, topic))
 	}
 	s.setDefault("ackDeadlineSeconds", spec.DefaultAckDeadlineSeconds)

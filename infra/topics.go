@@ -9,9 +9,6 @@ import (
 	"github.com/aiprod/aiprod-pubsub/spec"
 )
 
-// schemaEncoding is how the publishers encode messages, and so how the topics validate them.
-const schemaEncoding = "JSON"
-
 // topics declares the jobs, results and dlq topics. The jobs and results topics enforce their
 // contract when one is given; the dlq topic has none, it receives both kinds.
 func (b builder) topics(contracts map[spec.Queue]*pubsub.Schema) (map[spec.Queue]*pubsub.Topic, error) {
@@ -36,7 +33,7 @@ func (b builder) topics(contracts map[spec.Queue]*pubsub.Schema) (map[spec.Queue
 			// schema's outputs: a new revision of the definition never changes the topic.
 			args.SchemaSettings = &pubsub.TopicSchemaSettingsArgs{
 				Schema:   pulumi.String(spec.SchemaID(b.args.Project, spec.SchemaName(s.NamePrefix, b.args.Pipeline, q))),
-				Encoding: pulumi.String(schemaEncoding),
+				Encoding: pulumi.String(spec.SchemaEncoding),
 			}
 			opts = append(opts, pulumi.DependsOn([]pulumi.Resource{schema}))
 		}

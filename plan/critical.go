@@ -5,14 +5,14 @@ import (
 	"strings"
 )
 
-// CriticalPath returns the longest chain of create steps through their dependencies, in the
+// criticalPath returns the longest chain of create steps through their dependencies, in the
 // order they would be created. A deployment cannot finish faster than this chain, however
 // parallel it runs. Ties go to the chain whose URNs sort first, so the result is stable. It
 // runs in time linear in the steps and their dependencies.
-func CriticalPath(steps []Step) []string {
+func criticalPath(steps []Step) []string {
 	deps := make(map[string][]string, len(steps))
 	for _, s := range steps {
-		if s.Op == OpCreate {
+		if s.Op == opCreate {
 			deps[s.Resource.URN] = s.Resource.Dependencies
 		}
 	}

@@ -13,16 +13,16 @@ import (
 	"github.com/aiprod/aiprod-pubsub/spec"
 )
 
-// ImportFile is the bulk import file that `pulumi import --file` reads.
-type ImportFile struct {
+// importFile is the bulk import file that `pulumi import --file` reads.
+type importFile struct {
 	// NameTable maps names used as parents to the URNs of resources already in the stack.
 	NameTable map[string]string `json:"nameTable,omitempty"`
-	Resources []ImportResource  `json:"resources"`
+	Resources []importResource  `json:"resources"`
 }
 
-// ImportResource is one resource to adopt, or a component to create as the parent of adopted
+// importResource is one resource to adopt, or a component to create as the parent of adopted
 // resources.
-type ImportResource struct {
+type importResource struct {
 	Type string `json:"type"`
 	// Name is the resource's logical name; it is also how other entries name it as a parent.
 	Name string `json:"name"`
@@ -36,16 +36,16 @@ type ImportResource struct {
 // importable are the types the import file adopts, in the order they are listed.
 var importable = []string{spec.ServiceAccountType, spec.TopicType, spec.SubscriptionType, spec.TopicIAMMemberType, spec.SubscriptionIAMMemberType}
 
-// Import returns the import file that adopts the plan's topics, subscriptions, IAM members and
+// importFile returns the import file that adopts the plan's topics, subscriptions, IAM members and
 // service account, with GCP's import ids, under the same parents as the program declares them,
 // so that the program's next `pulumi up` finds them in the state instead of failing with
 // "already exists". Components that parent adopted resources are listed as component entries.
-func (p *Plan) Import() (*ImportFile, error) {
+func (p *Plan) importFile() (*importFile, error) {
 	byURN := map[string]Step{}
 	for _, s := range p.Steps {
 		byURN[s.Resource.URN] = s
 	}
-	f := &ImportFile{}
+	f := &importFile{}
 	names := map[string]string{} // entry name -> URN, to refuse ambiguous parents
 	addName := func(name, urn string) error {
 		if other, ok := names[name]; ok && other != urn {
@@ -54,7 +54,7 @@ func (p *Plan) Import() (*ImportFile, error) {
 		names[name] = urn
 		return nil
 	}
-	var components, resources []ImportResource
+	var components, resources []importResource
 	for _, s := range p.Steps {
 		r := s.Resource
 		if !slices.Contains(importable, r.Type) {
@@ -64,23 +64,23 @@ func (p *Plan) Import() (*ImportFile, error) {
 		if err != nil {
 			return nil, fmt.Errorf("import id of %s: %w", r.URN, err)
 		}
-		entry := ImportResource{Type: r.Type, Name: r.Name, ID: id}
+		entry := importResource{Type: r.Type, Name: r.Name, ID: id}
 		if err := addName(r.Name, r.URN); err != nil {
 			return nil, err
 		}
-		if r.Parent != "" && r.Parent != p.StackURN() {
+		if r.Parent != "" && r.Parent != p.stackURN() {
 			parent, ok := byURN[r.Parent]
 			if !ok {
 				return nil, fmt.Errorf("%s: parent %s is not in the plan", r.URN, r.Parent)
 			}
 			entry.Parent = parent.Resource.Name
-			if parent.Resource.Parent != "" && parent.Resource.Parent != p.StackURN() {
+			if parent.Resource.Parent != "" && parent.Resource.Parent != p.stackURN() {
 				return nil, fmt.Errorf("%s: nested components are not supported by this import file", r.URN)
 			}
 			if err := addName(parent.Resource.Name, parent.Resource.URN); err != nil {
 				return nil, err
 			}
-			c := ImportResource{Type: parent.Resource.Type, Name: parent.Resource.Name, Component: true}
+			c := importResource{Type: parent.Resource.Type, Name: parent.Resource.Name, Component: true}
 			if !slices.Contains(components, c) {
 				components = append(components, c)
 			}
@@ -88,8 +88,8 @@ func (p *Plan) Import() (*ImportFile, error) {
 		resources = append(resources, entry)
 	}
 	rank := func(typ string) int { return slices.Index(importable, typ) }
-	slices.SortFunc(components, func(a, b ImportResource) int { return strings.Compare(a.Name, b.Name) })
-	slices.SortFunc(resources, func(a, b ImportResource) int {
+	slices.SortFunc(components, func(a, b importResource) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(resources, func(a, b importResource) int {
 		return cmp.Or(cmp.Compare(rank(a.Type), rank(b.Type)), strings.Compare(a.Parent, b.Parent),
 			strings.Compare(a.Name, b.Name))
 	})
@@ -99,7 +99,7 @@ func (p *Plan) Import() (*ImportFile, error) {
 
 // WriteImport writes the import file as indented JSON.
 func (p *Plan) WriteImport(w io.Writer) error {
-	f, err := p.Import()
+	f, err := p.importFile()
 	if err != nil {
 		return err
 	}

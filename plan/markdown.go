@@ -35,7 +35,7 @@ func (p *Plan) WriteMarkdown(w io.Writer) error {
 		b.WriteString("\n#### Changes\n\n")
 	}
 	b.WriteString("| operation | count |\n| --- | ---: |\n")
-	sum := p.ChangeSummary()
+	sum := p.changeSummary()
 	for _, op := range slices.Sorted(maps.Keys(sum)) {
 		fmt.Fprintf(&b, "| %s | %d |\n", op, sum[op])
 	}

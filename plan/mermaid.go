@@ -15,7 +15,7 @@ import (
 func (p *Plan) WriteMermaid(w io.Writer) error {
 	m := &mermaid{steps: ordered(p.Steps), ids: map[string]string{}, used: map[string]bool{}}
 	m.b.WriteString("flowchart LR\n")
-	m.nodes(p.StackURN())
+	m.nodes(p.stackURN())
 	m.principals()
 	m.contractEdges()
 	m.deliveryEdges()

@@ -17,8 +17,8 @@ import (
 	"github.com/aiprod/aiprod-pubsub/spec"
 )
 
-// OpCreate is the step operation of a resource that does not exist yet.
-const OpCreate = "create"
+// opCreate is the step operation of a resource that does not exist yet.
+const opCreate = "create"
 
 // Step is one resource and what the deployment would do with it.
 type Step struct {
@@ -47,8 +47,8 @@ type Plan struct {
 	CriticalPath []string
 }
 
-// StackURN is the URN of the plan's root stack resource.
-func (p *Plan) StackURN() string {
+// stackURN is the URN of the plan's root stack resource.
+func (p *Plan) stackURN() string {
 	return fmt.Sprintf("urn:pulumi:%s::%s::%s::%s-%s", p.Stack, p.Project, spec.StackType, p.Project, p.Stack)
 }
 
@@ -57,9 +57,9 @@ func (p *Plan) StackURN() string {
 func FromResult(res *inventory.Stack, raw map[string]string, secret []string) (*Plan, error) {
 	steps := make([]Step, len(res.Resources))
 	for i, r := range res.Resources {
-		steps[i] = Step{Op: OpCreate, Resource: r}
+		steps[i] = Step{Op: opCreate, Resource: r}
 	}
-	return build(res.Project, res.Stack, OpCreate, maskConfig(raw, secret), steps, res.Outputs)
+	return build(res.Project, res.Stack, opCreate, maskConfig(raw, secret), steps, res.Outputs)
 }
 
 // maskConfig returns a copy of config with the values of the secret keys replaced by
@@ -81,7 +81,7 @@ func maskConfig(config map[string]string, secret []string) map[string]string {
 // and finds the critical path.
 func build(project, stack, stackOp string, config map[string]string, steps []Step, outputs map[string]any) (*Plan, error) {
 	p := &Plan{Project: project, Stack: stack, StackOp: stackOp, Config: config, Steps: steps, Outputs: outputs}
-	root := p.StackURN()
+	root := p.stackURN()
 	for i := range p.Steps {
 		if p.Steps[i].Resource.Parent == "" {
 			p.Steps[i].Resource.Parent = root
@@ -97,15 +97,15 @@ func build(project, stack, stackOp string, config map[string]string, steps []Ste
 		return nil, fmt.Errorf("evaluating policy pack %s: %w", rules.PackName, err)
 	}
 	p.Violations = vs // sorted by rules.Evaluate
-	p.CriticalPath = CriticalPath(p.Steps)
+	p.CriticalPath = criticalPath(p.Steps)
 	return p, nil
 }
 
 // Mandatory reports whether a mandatory policy fails.
 func (p *Plan) Mandatory() bool { return rules.Mandatory(p.Violations) }
 
-// ChangeSummary counts the steps by operation, the stack's own included, as a preview does.
-func (p *Plan) ChangeSummary() map[string]int {
+// changeSummary counts the steps by operation, the stack's own included, as a preview does.
+func (p *Plan) changeSummary() map[string]int {
 	out := map[string]int{p.StackOp: 1}
 	for _, s := range p.Steps {
 		out[s.Op]++

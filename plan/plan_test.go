@@ -1,4 +1,4 @@
-package plan_test
+package plan
 
 import (
 	"encoding/json"
@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiprod/aiprod-pubsub/inventory"
-	"github.com/aiprod/aiprod-pubsub/plan"
 	"github.com/aiprod/aiprod-pubsub/spec"
 	"github.com/aiprod/aiprod-pubsub/stackrun"
 	"github.com/aiprod/aiprod-pubsub/stacks"
@@ -38,13 +37,13 @@ func raw(n int) stacks.Raw {
 	}}
 }
 
-// build runs the program with n pipelines and plans it.
-func build(tb testing.TB, n int) *plan.Plan {
+// buildPlan runs the program with n pipelines and plans it.
+func buildPlan(tb testing.TB, n int) *Plan {
 	tb.Helper()
 	r := raw(n)
 	res, err := stackrun.Program(project, "dev", r)
 	require.NoError(tb, err)
-	p, err := plan.FromResult(&res.Stack, r.Values, r.Secret)
+	p, err := FromResult(&res.Stack, r.Values, r.Secret)
 	require.NoError(tb, err)
 	return p
 }
@@ -55,7 +54,7 @@ func TestGrowsLinearly(t *testing.T) {
 	t.Parallel()
 	counts := map[int]int{}
 	for _, n := range []int{1, 2, 5, 10} {
-		p := build(t, n)
+		p := buildPlan(t, n)
 		counts[n] = len(p.Steps)
 		// schema, topic, subscription, IAM member on it: a topic that enforces a contract
 		// needs its schema first.
@@ -77,13 +76,13 @@ func TestCriticalPathWithoutSchemas(t *testing.T) {
 	r.Values["aiprod-pubsub:enforceSchemas"] = "false"
 	res, err := stackrun.Program(project, "dev", r)
 	require.NoError(t, err)
-	p, err := plan.FromResult(&res.Stack, r.Values, r.Secret)
+	p, err := FromResult(&res.Stack, r.Values, r.Secret)
 	require.NoError(t, err)
 	assert.Len(t, p.CriticalPath, 3, "topic, subscription, IAM member on it: %v", p.CriticalPath)
 }
 
-func step(urn string, deps ...string) plan.Step {
-	return plan.Step{Op: plan.OpCreate, Resource: inventory.Resource{URN: urn, Dependencies: deps}}
+func step(urn string, deps ...string) Step {
+	return Step{Op: opCreate, Resource: inventory.Resource{URN: urn, Dependencies: deps}}
 }
 
 func TestCriticalPath(t *testing.T) {
@@ -92,28 +91,28 @@ func TestCriticalPath(t *testing.T) {
 	same.Op = "same"
 	tests := []struct {
 		name  string
-		steps []plan.Step
+		steps []Step
 		want  []string
 	}{
 		{name: "nothing", steps: nil, want: nil},
-		{name: "one", steps: []plan.Step{step("a")}, want: []string{"a"}},
-		{name: "chain", steps: []plan.Step{step("c", "b"), step("b", "a"), step("a")}, want: []string{"a", "b", "c"}},
-		{name: "diamond ties go to the first URN", steps: []plan.Step{
+		{name: "one", steps: []Step{step("a")}, want: []string{"a"}},
+		{name: "chain", steps: []Step{step("c", "b"), step("b", "a"), step("a")}, want: []string{"a", "b", "c"}},
+		{name: "diamond ties go to the first URN", steps: []Step{
 			step("t1"), step("t2"), step("s", "t2", "t1"), step("m", "s"),
 		}, want: []string{"t1", "s", "m"}},
-		{name: "longest wins", steps: []plan.Step{
+		{name: "longest wins", steps: []Step{
 			step("a"), step("b", "a"), step("c", "b"), step("z"), step("y", "z"),
 		}, want: []string{"a", "b", "c"}},
-		{name: "existing resources are not waited for", steps: []plan.Step{
+		{name: "existing resources are not waited for", steps: []Step{
 			same, step("b", "x"), step("c", "b"),
 		}, want: []string{"b", "c"}},
-		{name: "dependencies outside the plan", steps: []plan.Step{step("a", "elsewhere")}, want: []string{"a"}},
-		{name: "a cycle terminates", steps: []plan.Step{step("a", "b"), step("b", "a")}, want: []string{"b", "a"}},
+		{name: "dependencies outside the plan", steps: []Step{step("a", "elsewhere")}, want: []string{"a"}},
+		{name: "a cycle terminates", steps: []Step{step("a", "b"), step("b", "a")}, want: []string{"b", "a"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			assert.Equal(t, tc.want, plan.CriticalPath(tc.steps))
+			assert.Equal(t, tc.want, criticalPath(tc.steps))
 		})
 	}
 }
@@ -139,7 +138,7 @@ func TestFromPreview(t *testing.T) {
 	      "oldState": {"type": "gcp:pubsub/topic:Topic"}}
 	  ]
 	}`, stack, topic, sub)
-	p, err := plan.FromPreview([]byte(doc))
+	p, err := FromPreview([]byte(doc))
 	require.NoError(t, err)
 	assert.Equal(t, "aiprod-pubsub", p.Project)
 	assert.Equal(t, "prod", p.Stack)
@@ -153,11 +152,11 @@ func TestFromPreview(t *testing.T) {
 	assert.True(t, tp.Protect, "protect is kept")
 	assert.Equal(t, stack, tp.Parent, "parent is kept")
 	assert.Equal(t, []string{topic, sub}, p.CriticalPath)
-	assert.Equal(t, map[string]int{"same": 1, "create": 2}, p.ChangeSummary())
+	assert.Equal(t, map[string]int{"same": 1, "create": 2}, p.changeSummary())
 
 	// The unknown is written back as the sentinel.
 	var out map[string]any
-	b, err := json.Marshal(p.Document())
+	b, err := json.Marshal(p.document())
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, &out))
 	inputs := out["steps"].([]any)[1].(map[string]any)["newState"].(map[string]any)["inputs"].(map[string]any)
@@ -174,7 +173,7 @@ func TestFromPreviewRejects(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := plan.FromPreview([]byte(tc.doc))
+			_, err := FromPreview([]byte(tc.doc))
 			assert.ErrorContains(t, err, tc.want)
 		})
 	}
@@ -184,13 +183,13 @@ func TestFromPreviewRejects(t *testing.T) {
 // be imported, and the error names the resource.
 func TestImportNeedsKnownInputs(t *testing.T) {
 	t.Parallel()
-	p := build(t, 1)
+	p := buildPlan(t, 1)
 	for i, s := range p.Steps {
 		if s.Resource.Type == spec.TopicIAMMemberType {
 			in := s.Resource.Inputs.Copy()
 			in["member"] = resource.MakeComputed(resource.NewProperty(""))
 			p.Steps[i].Resource.Inputs = in
-			_, err := p.Import()
+			_, err := p.importFile()
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), s.Resource.URN)
 			assert.Contains(t, err.Error(), "member is not known before deployment")
@@ -212,7 +211,7 @@ func BenchmarkPlan(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				p, err := plan.FromResult(&res.Stack, r.Values, r.Secret)
+				p, err := FromResult(&res.Stack, r.Values, r.Secret)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -233,7 +232,7 @@ func BenchmarkPlanStages(b *testing.B) {
 		r := raw(n)
 		res, err := stackrun.Program(project, "dev", r)
 		require.NoError(b, err)
-		p, err := plan.FromResult(&res.Stack, r.Values, r.Secret)
+		p, err := FromResult(&res.Stack, r.Values, r.Secret)
 		require.NoError(b, err)
 		b.Run(fmt.Sprintf("program/pipelines=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
@@ -246,7 +245,7 @@ func BenchmarkPlanStages(b *testing.B) {
 		b.Run(fmt.Sprintf("policy/pipelines=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := plan.FromResult(&res.Stack, r.Values, r.Secret); err != nil {
+				if _, err := FromResult(&res.Stack, r.Values, r.Secret); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -266,11 +265,11 @@ func BenchmarkPlanStages(b *testing.B) {
 
 // The critical path of a pipeline: its IAM member waits for the subscription, which waits
 // for its topic; the topic's own member waits for the topic alone.
-func ExampleCriticalPath() {
-	create := func(urn string, deps ...string) plan.Step {
-		return plan.Step{Op: plan.OpCreate, Resource: inventory.Resource{URN: urn, Dependencies: deps}}
+func Example_criticalPath() {
+	create := func(urn string, deps ...string) Step {
+		return Step{Op: opCreate, Resource: inventory.Resource{URN: urn, Dependencies: deps}}
 	}
-	path := plan.CriticalPath([]plan.Step{
+	path := criticalPath([]Step{
 		create("topic"),
 		create("topic-publisher", "topic"),
 		create("subscription", "topic"),

@@ -16,26 +16,26 @@ import (
 	"github.com/aiprod/aiprod-pubsub/spec"
 )
 
-// Document is the plan in the shape of `pulumi preview --json`, so that tooling that reads a
+// document is the plan in the shape of `pulumi preview --json`, so that tooling that reads a
 // preview reads the plan too. CriticalPath is the plan's own addition.
-type Document struct {
+type document struct {
 	Config           map[string]string `json:"config,omitempty"`
-	Steps            []DocumentStep    `json:"steps"`
+	Steps            []documentStep    `json:"steps"`
 	ChangeSummary    map[string]int    `json:"changeSummary"`
 	Outputs          map[string]any    `json:"outputs,omitempty"`
 	PolicyViolations []rules.Violation `json:"policyViolations"`
-	CriticalPath     *CriticalPathJSON `json:"criticalPath,omitempty"`
+	CriticalPath     *criticalPathJSON `json:"criticalPath,omitempty"`
 }
 
-// DocumentStep is one step of a preview.
-type DocumentStep struct {
+// documentStep is one step of a preview.
+type documentStep struct {
 	Op       string         `json:"op"`
 	URN      string         `json:"urn"`
-	NewState *DocumentState `json:"newState,omitempty"`
+	NewState *documentState `json:"newState,omitempty"`
 }
 
-// DocumentState is a resource's state after the step, as a preview prints it.
-type DocumentState struct {
+// documentState is a resource's state after the step, as a preview prints it.
+type documentState struct {
 	Type                 string              `json:"type"`
 	URN                  string              `json:"urn"`
 	Custom               bool                `json:"custom"`
@@ -52,31 +52,31 @@ type DocumentState struct {
 	Outputs map[string]any `json:"outputs,omitempty"`
 }
 
-// CriticalPathJSON is the deploy critical path: its length in steps and the URNs on it.
-type CriticalPathJSON struct {
+// criticalPathJSON is the deploy critical path: its length in steps and the URNs on it.
+type criticalPathJSON struct {
 	Length int      `json:"length"`
 	URNs   []string `json:"urns"`
 }
 
-// Document returns the plan as a preview document: the stack first, then every resource by
+// document returns the plan as a preview document: the stack first, then every resource by
 // URN. Create steps carry no id, as in a preview.
-func (p *Plan) Document() Document {
-	doc := Document{
+func (p *Plan) document() document {
+	doc := document{
 		Config:           p.Config,
-		ChangeSummary:    p.ChangeSummary(),
+		ChangeSummary:    p.changeSummary(),
 		Outputs:          p.Outputs,
 		PolicyViolations: p.Violations,
 	}
 	if doc.PolicyViolations == nil {
 		doc.PolicyViolations = []rules.Violation{}
 	}
-	root := p.StackURN()
-	doc.Steps = append(doc.Steps, DocumentStep{Op: p.StackOp, URN: root, NewState: &DocumentState{
+	root := p.stackURN()
+	doc.Steps = append(doc.Steps, documentStep{Op: p.StackOp, URN: root, NewState: &documentState{
 		Type: spec.StackType, URN: root, Inputs: map[string]any{},
 	}})
 	for _, s := range p.Steps {
 		r := s.Resource
-		st := &DocumentState{
+		st := &documentState{
 			Type:                 r.Type,
 			URN:                  r.URN,
 			Custom:               r.Custom,
@@ -88,13 +88,13 @@ func (p *Plan) Document() Document {
 			ReplaceWith:          r.ReplaceWith,
 			DeletedWith:          r.DeletedWith,
 		}
-		if s.Op != OpCreate {
+		if s.Op != opCreate {
 			st.ID = r.ID
 		}
-		doc.Steps = append(doc.Steps, DocumentStep{Op: s.Op, URN: r.URN, NewState: st})
+		doc.Steps = append(doc.Steps, documentStep{Op: s.Op, URN: r.URN, NewState: st})
 	}
 	if len(p.CriticalPath) > 0 {
-		doc.CriticalPath = &CriticalPathJSON{Length: len(p.CriticalPath), URNs: p.CriticalPath}
+		doc.CriticalPath = &criticalPathJSON{Length: len(p.CriticalPath), URNs: p.CriticalPath}
 	}
 	return doc
 }
@@ -104,7 +104,7 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(p.Document())
+	return enc.Encode(p.document())
 }
 
 // gone are the operations after which a resource no longer exists.
@@ -115,7 +115,7 @@ var gone = []string{"delete", "delete-replaced", "discard", "discard-replaced", 
 // resources and the stack itself are left out of the policy evaluation, as they are from a
 // run under mocks. Unknown values become computed values.
 func FromPreview(data []byte) (*Plan, error) {
-	var doc Document
+	var doc document
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
 		return nil, fmt.Errorf("reading a preview document: %w", err)
@@ -147,22 +147,7 @@ func FromPreview(data []byte) (*Plan, error) {
 		if project == "" {
 			project, stack = string(u.Project()), string(u.Stack())
 		}
-		r := inventory.Resource{
-			URN:                  urn,
-			Type:                 typ,
-			Name:                 u.Name(),
-			Custom:               st.Custom,
-			Parent:               st.Parent,
-			ID:                   st.ID,
-			Protect:              st.Protect,
-			Inputs:               fromPlain(st.Inputs),
-			Dependencies:         st.Dependencies,
-			PropertyDependencies: st.PropertyDependencies,
-			ReplaceWith:          st.ReplaceWith,
-			DeletedWith:          st.DeletedWith,
-		}
-		r.Outputs = r.Inputs
-		step := Step{Op: s.Op, Resource: r}
+		step := Step{Op: s.Op, Resource: st.resource(u, typ)}
 		// A replacement shows the same URN more than once; its last state wins.
 		if j, ok := byURN[urn]; ok {
 			steps[j] = step
@@ -178,6 +163,26 @@ func FromPreview(data []byte) (*Plan, error) {
 		stackOp = "same"
 	}
 	return build(project, stack, stackOp, doc.Config, steps, doc.Outputs)
+}
+
+// resource is the state as the inventory records a resource; u is its URN, typ its type.
+func (st *documentState) resource(u resource.URN, typ string) inventory.Resource {
+	r := inventory.Resource{
+		URN:                  string(u),
+		Type:                 typ,
+		Name:                 u.Name(),
+		Custom:               st.Custom,
+		Parent:               st.Parent,
+		ID:                   st.ID,
+		Protect:              st.Protect,
+		Inputs:               fromPlain(st.Inputs),
+		Dependencies:         st.Dependencies,
+		PropertyDependencies: st.PropertyDependencies,
+		ReplaceWith:          st.ReplaceWith,
+		DeletedWith:          st.DeletedWith,
+	}
+	r.Outputs = r.Inputs
+	return r
 }
 
 // nonEmpty keeps the properties that depend on some resource.

@@ -113,7 +113,7 @@ func subscriptionSettings(in resource.PropertyMap) []string {
 	return out
 }
 
-// duration shows a protobuf duration ("604800s") in the largest whole unit ("7d").
+// duration shows a protobuf duration ("86400s") in the largest whole unit ("1d").
 func duration(s string) string {
 	n, err := strconv.Atoi(strings.TrimSuffix(s, "s"))
 	if err != nil || !strings.HasSuffix(s, "s") || n == 0 {

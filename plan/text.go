@@ -106,7 +106,7 @@ func (p *Plan) WriteText(w io.Writer) error {
 
 // summaryLine counts the steps by operation: "16 to create".
 func (p *Plan) summaryLine() string {
-	sum := p.ChangeSummary()
+	sum := p.changeSummary()
 	var parts []string
 	for _, op := range slices.Sorted(maps.Keys(sum)) {
 		parts = append(parts, fmt.Sprintf("%d to %s", sum[op], op))

@@ -44,7 +44,7 @@ var (
 	AttemptsRange    = Range{5, 100}
 	// RetentionRange is a subscription's or a topic's retention: 10 minutes to 31 days.
 	RetentionRange = Range{600, 31 * 24 * 3600}
-	BackoffRange   = Range{0, 600}
+	backoffRange   = Range{0, 600}
 )
 
 // GCP's defaults for what a request leaves unset.
@@ -58,6 +58,10 @@ const (
 	// DefaultSchemaType is what the provider reports for a schema without a type.
 	DefaultSchemaType = "TYPE_UNSPECIFIED"
 )
+
+// SchemaEncoding is how the publishers encode messages, and so how the topics that enforce a
+// contract validate them.
+const SchemaEncoding = "JSON"
 
 // What the engine shows in place of a value it cannot print.
 const (
@@ -100,8 +104,11 @@ func SubscriptionID(project, name string) string { return fullID(project, subscr
 func SchemaID(project, name string) string { return fullID(project, schemas, name) }
 
 func fullID(project, collection, name string) string {
-	return "projects/" + project + "/" + collection + "/" + name
+	return ProjectName(project) + "/" + collection + "/" + name
 }
+
+// ProjectName is a project's resource name: projects/<project>.
+func ProjectName(project string) string { return "projects/" + project }
 
 // Ref is a topic or a subscription named by a full id or by a short name (project unknown).
 type Ref struct{ Project, Name string }
@@ -141,7 +148,7 @@ func ServiceAccountEmail(id, project string) string {
 
 // ServiceAccountName is a service account's full resource name, also its import id.
 func ServiceAccountName(project, email string) string {
-	return "projects/" + project + "/serviceAccounts/" + email
+	return ProjectName(project) + "/serviceAccounts/" + email
 }
 
 // ServiceAccountMember is an account as an IAM member: serviceAccount:<email>.
@@ -154,23 +161,23 @@ func IsServiceAccountMember(member string) bool {
 	return strings.HasPrefix(member, serviceAccountPrefix)
 }
 
-// ServiceAgentDomain is the domain of every project's Pub/Sub service agent, the account
+// serviceAgentDomain is the domain of every project's Pub/Sub service agent, the account
 // through which GCP forwards dead letters.
-const ServiceAgentDomain = "gcp-sa-pubsub.iam.gserviceaccount.com"
+const serviceAgentDomain = "gcp-sa-pubsub.iam.gserviceaccount.com"
 
 // ServiceAgent is the Pub/Sub service agent of a project as an IAM member:
 // serviceAccount:service-<number>@gcp-sa-pubsub.iam.gserviceaccount.com.
 func ServiceAgent(projectNumber string) string {
-	return ServiceAccountMember("service-" + projectNumber + "@" + ServiceAgentDomain)
+	return ServiceAccountMember("service-" + projectNumber + "@" + serviceAgentDomain)
 }
 
-var serviceAgentRE = regexp.MustCompile(`^serviceAccount:service-[0-9]+@` + regexp.QuoteMeta(ServiceAgentDomain) + `$`)
+var serviceAgentRE = regexp.MustCompile(`^serviceAccount:service-[0-9]+@` + regexp.QuoteMeta(serviceAgentDomain) + `$`)
 
 // IsServiceAgent reports whether member is some project's Pub/Sub service agent.
 func IsServiceAgent(member string) bool { return serviceAgentRE.MatchString(member) }
 
 // IsServiceAgentEmail reports whether email is in the service agents' domain.
-func IsServiceAgentEmail(email string) bool { return strings.HasSuffix(email, "@"+ServiceAgentDomain) }
+func IsServiceAgentEmail(email string) bool { return strings.HasSuffix(email, "@"+serviceAgentDomain) }
 
 // Matches reports whether r and o name the same thing; a missing project matches any project.
 func (r Ref) Matches(o Ref) bool {

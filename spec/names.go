@@ -46,13 +46,13 @@ func SubscriptionQueue(name string) (stem string, q Queue, ok bool) {
 	return TopicQueue(topic)
 }
 
-// NameRule says what a Pub/Sub topic, subscription or schema name may be.
-const NameRule = "must start with a letter, use only [A-Za-z0-9-_.~+%], be 3 to 255 characters long and not start with \"goog\""
+// nameRule says what a Pub/Sub topic, subscription or schema name may be.
+const nameRule = "must start with a letter, use only [A-Za-z0-9-_.~+%], be 3 to 255 characters long and not start with \"goog\""
 
 var resourceNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9\-_.~+%]{2,254}$`)
 
-// CheckResourceName reports whether name is a valid Pub/Sub topic, subscription or schema name.
-func CheckResourceName(name string) error {
+// checkResourceName reports whether name is a valid Pub/Sub topic, subscription or schema name.
+func checkResourceName(name string) error {
 	if !resourceNameRE.MatchString(name) {
 		return fmt.Errorf("must start with a letter, use only [A-Za-z0-9-_.~+%%] and be 3 to 255 characters long")
 	}

@@ -65,14 +65,14 @@ type Settings struct {
 // The spec's names: the default pipeline, prefix and application service account.
 const (
 	DefaultPipeline         = "pipeline"
-	DefaultNamePrefix       = "aiprod"
+	defaultNamePrefix       = "aiprod"
 	DefaultServiceAccountID = "aiprod-sa"
 )
 
 // Defaults returns the spec's settings. It is the one place where they are decided.
 func Defaults() Settings {
 	return Settings{
-		NamePrefix: DefaultNamePrefix,
+		NamePrefix: defaultNamePrefix,
 		Subscriptions: map[Queue]Subscription{
 			// Jobs run for minutes before they are acked.
 			Jobs: {AckDeadlineSeconds: 300, MessageRetentionSeconds: DefaultRetentionSeconds,
@@ -85,7 +85,7 @@ func Defaults() Settings {
 		},
 		MaxDeliveryAttempts:        5,
 		RetryMinimumBackoffSeconds: 10,
-		RetryMaximumBackoffSeconds: BackoffRange.Max,
+		RetryMaximumBackoffSeconds: backoffRange.Max,
 		AppSubscriptions:           []Queue{Jobs},
 		EnforceSchemas:             true,
 	}

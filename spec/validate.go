@@ -70,8 +70,8 @@ func (s Settings) Validate() Problems {
 		inRange(SubscriptionField(q, "AckDeadlineSeconds"), sub.AckDeadlineSeconds, AckDeadlineRange)
 	}
 	inRange("MaxDeliveryAttempts", s.MaxDeliveryAttempts, AttemptsRange)
-	inRange("RetryMinimumBackoffSeconds", s.RetryMinimumBackoffSeconds, BackoffRange)
-	inRange("RetryMaximumBackoffSeconds", s.RetryMaximumBackoffSeconds, BackoffRange)
+	inRange("RetryMinimumBackoffSeconds", s.RetryMinimumBackoffSeconds, backoffRange)
+	inRange("RetryMaximumBackoffSeconds", s.RetryMaximumBackoffSeconds, backoffRange)
 	if s.RetryMinimumBackoffSeconds > s.RetryMaximumBackoffSeconds {
 		ps = append(ps, Problem{Field: "RetryMinimumBackoffSeconds", Value: s.RetryMinimumBackoffSeconds,
 			Allowed: fmt.Sprintf("must not exceed RetryMaximumBackoffSeconds (%d)", s.RetryMaximumBackoffSeconds),
@@ -103,9 +103,9 @@ func ValidateNames(prefix, pipeline string) Problems {
 	if pipeline == "" {
 		return Problems{{Field: "Pipeline", Value: pipeline, Allowed: "pipeline names must not be empty"}}
 	}
-	if err := CheckResourceName(prefix + "-x-jobs"); err != nil || prefix == "" {
+	if err := checkResourceName(prefix + "-x-jobs"); err != nil || prefix == "" {
 		return Problems{{Field: "NamePrefix", Value: prefix, Allowed: fmt.Sprintf("the derived name %q is invalid: names %s",
-			TopicName(prefix, pipeline, Jobs), NameRule)}}
+			TopicName(prefix, pipeline, Jobs), nameRule)}}
 	}
 	if err := CheckLabel("component", pipeline); err != nil {
 		return Problems{{Field: "Pipeline", Value: pipeline, Allowed: "pipeline names are the component label's value: " + err.Error()}}
@@ -113,15 +113,15 @@ func ValidateNames(prefix, pipeline string) Problems {
 	for _, q := range Queues {
 		// The schema's name is the longest a queue derives.
 		name := SchemaName(prefix, pipeline, q)
-		if err := CheckResourceName(name); err != nil {
-			return Problems{{Field: "Pipeline", Value: pipeline, Allowed: fmt.Sprintf("the derived name %q is invalid: names %s", name, NameRule)}}
+		if err := checkResourceName(name); err != nil {
+			return Problems{{Field: "Pipeline", Value: pipeline, Allowed: fmt.Sprintf("the derived name %q is invalid: names %s", name, nameRule)}}
 		}
 	}
 	return nil
 }
 
-// StandardLabelKeys are the labels every topic and subscription carries.
-var StandardLabelKeys = []string{"app", "component", "env", "managed-by"}
+// standardLabelKeys are the labels every topic and subscription carries.
+var standardLabelKeys = []string{"app", "component", "env", "managed-by"}
 
 // ValidateLabels checks extra labels: each in GCP's label format, none of the standard ones.
 func ValidateLabels(labels map[string]string) Problems {
@@ -131,7 +131,7 @@ func ValidateLabels(labels map[string]string) Problems {
 		if err := CheckLabel(k, v); err != nil {
 			ps = append(ps, Problem{Field: "Labels", Value: k + "=" + v, Allowed: err.Error()})
 		}
-		if slices.Contains(StandardLabelKeys, k) {
+		if slices.Contains(standardLabelKeys, k) {
 			ps = append(ps, Problem{Field: "Labels", Value: k + "=" + v, Allowed: fmt.Sprintf("must not set %q, a label the program sets itself", k)})
 		}
 	}

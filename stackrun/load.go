@@ -77,7 +77,7 @@ func Load(projectDir, stack, stackFile string) (*Files, error) {
 		}
 		s, err := configString(v)
 		if err != nil {
-			return nil, fmt.Errorf("Pulumi.yaml: default of %s: %w", key, err)
+			return nil, fmt.Errorf("the default of %s in Pulumi.yaml: %w", key, err)
 		}
 		raw.Values[key] = s
 	}

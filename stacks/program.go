@@ -15,7 +15,7 @@ import (
 // Program is the Pulumi program: it reads the stack's config from the engine and declares the
 // stack. main.go runs it.
 func Program(ctx *pulumi.Context) error {
-	raw, err := EnvConfig()
+	raw, err := envConfig()
 	if err != nil {
 		return err
 	}
@@ -23,9 +23,9 @@ func Program(ctx *pulumi.Context) error {
 	return err
 }
 
-// EnvConfig reads the config that the engine hands a program in its environment. The program
+// envConfig reads the config that the engine hands a program in its environment. The program
 // reads it whole, not key by key through ctx, so that an unknown key can be reported.
-func EnvConfig() (Raw, error) {
+func envConfig() (Raw, error) {
 	raw := Raw{Values: map[string]string{}}
 	if s := os.Getenv(pulumi.EnvConfig); s != "" {
 		if err := json.Unmarshal([]byte(s), &raw.Values); err != nil {

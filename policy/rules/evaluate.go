@@ -23,24 +23,19 @@ type Violation struct {
 // set its properties), and returns the violations sorted (policy name, URN, message).
 //
 // As in the engine, a policy present in config takes config's EnforcementLevel, whose zero value
-// is advisory: give the level explicitly (the policy's own level is EnforcementLevelOf). A
+// is advisory: give the level explicitly (a policy's own level when config gives none). A
 // resource policy's message is its description, a newline, and the finding; a resource
 // policy's violation without a URN is about the resource it looked at.
 func Evaluate(stack string, resources []policyx.AnalyzerResource, config map[string]policyx.PolicyConfig) ([]Violation, error) {
-	pack, err := NewPack(stack)
+	pack, err := newPack(stack)
 	if err != nil {
 		return nil, err
 	}
-	known := map[string]bool{}
-	for _, p := range pack.Policies() {
-		known[p.Name()] = true
-	}
 	for name := range config {
-		if !known[name] {
+		if !slices.ContainsFunc(pack.Policies(), func(p policyx.Policy) bool { return p.Name() == name }) {
 			return nil, fmt.Errorf("policy config names %q, which is not a policy of pack %s", name, PackName)
 		}
 	}
-	ctx := context.Background()
 	var out []Violation
 	for _, p := range pack.Policies() {
 		level := p.EnforcementLevel()
@@ -56,33 +51,11 @@ func Evaluate(stack string, resources []policyx.AnalyzerResource, config map[str
 			if message != "" {
 				text += "\n" + message
 			}
-			out = append(out, Violation{
-				PolicyPack:       pack.Name(),
-				PolicyName:       p.Name(),
-				EnforcementLevel: levelName(level),
-				URN:              urn,
-				Message:          text,
-			})
+			out = append(out, Violation{PolicyPack: pack.Name(), PolicyName: p.Name(),
+				EnforcementLevel: levelName(level), URN: urn, Message: text})
 		}
-		switch p := p.(type) {
-		case policyx.ResourceValidationPolicy:
-			for _, r := range resources {
-				m := &manager{report: func(message, urn string) {
-					if urn == "" {
-						urn = r.URN
-					}
-					report(urn, message)
-				}}
-				args := policyx.ResourceValidationArgs{Manager: m, Resource: r, Config: cfg.Properties}
-				if err := p.Validate(ctx, args); err != nil {
-					return nil, fmt.Errorf("validating resource %q with policy %q: %w", r.URN, p.Name(), err)
-				}
-			}
-		case policyx.StackValidationPolicy:
-			m := &manager{report: func(message, urn string) { report(urn, message) }}
-			if err := p.Validate(ctx, policyx.StackValidationArgs{Manager: m, Resources: resources}); err != nil {
-				return nil, fmt.Errorf("validating stack with policy %q: %w", p.Name(), err)
-			}
+		if err := validate(p, resources, cfg.Properties, report); err != nil {
+			return nil, err
 		}
 	}
 	slices.SortStableFunc(out, func(a, b Violation) int {
@@ -91,20 +64,30 @@ func Evaluate(stack string, resources []policyx.AnalyzerResource, config map[str
 	return out, nil
 }
 
+// validate runs one policy: a resource policy on every resource, a stack policy on all of them.
+func validate(p policyx.Policy, resources []policyx.AnalyzerResource, config map[string]any, report func(urn, message string)) error {
+	ctx := context.Background()
+	switch p := p.(type) {
+	case policyx.ResourceValidationPolicy:
+		for _, r := range resources {
+			m := &manager{report: func(message, urn string) { report(cmp.Or(urn, r.URN), message) }}
+			args := policyx.ResourceValidationArgs{Manager: m, Resource: r, Config: config}
+			if err := p.Validate(ctx, args); err != nil {
+				return fmt.Errorf("validating resource %q with policy %q: %w", r.URN, p.Name(), err)
+			}
+		}
+	case policyx.StackValidationPolicy:
+		m := &manager{report: func(message, urn string) { report(urn, message) }}
+		if err := p.Validate(ctx, policyx.StackValidationArgs{Manager: m, Resources: resources}); err != nil {
+			return fmt.Errorf("validating stack with policy %q: %w", p.Name(), err)
+		}
+	}
+	return nil
+}
+
 // Mandatory reports whether any violation is mandatory.
 func Mandatory(vs []Violation) bool {
 	return slices.ContainsFunc(vs, func(v Violation) bool { return v.EnforcementLevel == "mandatory" })
-}
-
-// EnforcementLevelOf returns the named policy's own enforcement level, and whether the pack has
-// such a policy; a caller that reads a policy config file without a level for a policy uses it.
-func EnforcementLevelOf(name string) (policyx.EnforcementLevel, bool) {
-	for _, p := range Policies("") {
-		if p.Name() == name {
-			return p.EnforcementLevel(), true
-		}
-	}
-	return 0, false
 }
 
 func levelName(l policyx.EnforcementLevel) string {

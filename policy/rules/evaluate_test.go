@@ -22,7 +22,7 @@ var specNames = []string{
 
 func TestPack(t *testing.T) {
 	t.Parallel()
-	pack, err := NewPack("dev")
+	pack, err := newPack("dev")
 	require.NoError(t, err)
 	assert.Equal(t, "aiprod-pubsub", pack.Name())
 	assert.Equal(t, "0.1.0", pack.Version().String())
@@ -40,7 +40,7 @@ func TestPack(t *testing.T) {
 func TestConfigSchemas(t *testing.T) {
 	t.Parallel()
 	schemas := map[string]*policyx.ConfigSchema{}
-	for _, p := range Policies("dev") {
+	for _, p := range policies("dev") {
 		schemas[p.Name()] = p.ConfigSchema()
 	}
 	cases := []struct {
@@ -153,13 +153,4 @@ func TestEvaluateSortsViolations(t *testing.T) {
 	}))
 	assert.Equal(t, PolicyProdProtect, vs[0].PolicyName)
 	assert.Equal(t, PolicyAckDeadline, vs[6].PolicyName)
-}
-
-func TestEnforcementLevelOf(t *testing.T) {
-	t.Parallel()
-	l, ok := EnforcementLevelOf(PolicyPipelineTopology)
-	assert.True(t, ok)
-	assert.Equal(t, policyx.EnforcementLevelMandatory, l)
-	_, ok = EnforcementLevelOf("nope")
-	assert.False(t, ok)
 }

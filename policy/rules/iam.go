@@ -21,7 +21,7 @@ const (
 	PolicyNoServiceAccountKeys = "no-service-account-keys"
 )
 
-// iamType splits a GCP IAM type token such as "gcp:pubsub/topicIAMMember:TopicIAMMember" into
+// iamType splits a GCP IAM type token such as spec.TopicIAMMemberType into
 // its module ("pubsub") and resource name ("TopicIAMMember"); ok is false for a type that is not
 // a GCP IAM resource (its name does not contain "IAM").
 func iamType(typ string) (module, name string, ok bool) {
@@ -161,7 +161,7 @@ var pubsubRoles = []string{spec.RolePublisher, spec.RoleSubscriber, spec.RoleVie
 // worker delete it or change its IAM.
 func pubsubRolesPolicy() policyx.ResourceValidationPolicy {
 	return iamPolicy(PolicyPubSubRoles,
-		"Pub/Sub IAM grants only roles/pubsub.publisher, roles/pubsub.subscriber or roles/pubsub.viewer.",
+		"Pub/Sub IAM grants only "+strings.Join(pubsubRoles, ", ")+".",
 		func(args policyx.ResourceValidationArgs, module, typeName string) {
 			if module != "pubsub" || !isGrant(typeName) {
 				return

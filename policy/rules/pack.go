@@ -18,16 +18,16 @@ var Version = semver.MustParse("0.1.0")
 
 // Pack is the policy pack for the stack that ctx runs; policy/main.go passes it to policyx.Main.
 func Pack(ctx *pulumi.Context) (policyx.PolicyPack, error) {
-	return NewPack(ctx.Stack())
+	return newPack(ctx.Stack())
 }
 
-// NewPack returns the policy pack for the named stack.
-func NewPack(stack string) (policyx.PolicyPack, error) {
-	return policyx.NewPolicyPack(PackName, Version, policyx.EnforcementLevelMandatory, Policies(stack))
+// newPack returns the policy pack for the named stack.
+func newPack(stack string) (policyx.PolicyPack, error) {
+	return policyx.NewPolicyPack(PackName, Version, policyx.EnforcementLevelMandatory, policies(stack))
 }
 
-// Policies returns the pack's policies for the named stack, in the order the spec lists them.
-func Policies(stack string) []policyx.Policy {
+// policies returns the pack's policies for the named stack, in the order the spec lists them.
+func policies(stack string) []policyx.Policy {
 	return []policyx.Policy{
 		ackDeadline(),
 		deadLetter(),

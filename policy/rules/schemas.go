@@ -71,7 +71,7 @@ func topicSchema() policyx.ResourceValidationPolicy {
 			case !encoding.Set:
 				args.Manager.ReportViolation(fmt.Sprintf(
 					"%s does not set schemaSettings.encoding; the publishers send JSON, so it must be JSON", describe(r)), "")
-			case !encoding.IsString() || encoding.AsString() != "JSON":
+			case !encoding.IsString() || encoding.AsString() != spec.SchemaEncoding:
 				args.Manager.ReportViolation(fmt.Sprintf(
 					"%s has schemaSettings.encoding %s; the publishers send JSON, so it must be JSON", describe(r), show(encoding.Value)), "")
 			}

@@ -103,58 +103,74 @@ type need struct {
 	urn     string
 }
 
+// checkPipeline reports what a pipeline lacks: a queue's topic or subscription, or a grant of
+// the application account.
 func checkPipeline(m policyx.PolicyManager, v stackView, stem string) {
 	var needs []need
 	for _, q := range spec.Queues {
-		topicName := stem + "-" + string(q)
-		subName := topicName + "-sub"
-		named := v.subscriptionsNamed(subName)
-		t, haveTopic := v.topicByName(topicName)
-		if !haveTopic {
-			urn := ""
-			if len(named) > 0 {
-				urn = named[0].r.URN
-			}
-			m.ReportViolation(fmt.Sprintf("pipeline %q has no topic %q", stem, topicName), urn)
-			t = topicView{ref: spec.Ref{Name: topicName}}
-		} else {
-			needs = append(needs, need{true, t.ref, spec.RolePublisher, fmt.Sprintf("topic %q", topicName), t.r.URN})
+		needs = append(needs, checkQueue(m, v, stem, q)...)
+	}
+	if !v.uncertain && len(needs) > 0 {
+		checkApp(m, v, stem, needs)
+	}
+}
+
+// checkQueue reports what a queue of a pipeline lacks, and returns the grants the application
+// account needs on it.
+func checkQueue(m policyx.PolicyManager, v stackView, stem string, q spec.Queue) []need {
+	var needs []need
+	topicName := stem + "-" + string(q)
+	subName := topicName + "-sub"
+	named := v.subscriptionsNamed(subName)
+	t, haveTopic := v.topicByName(topicName)
+	if !haveTopic {
+		urn := ""
+		if len(named) > 0 {
+			urn = named[0].r.URN
 		}
-		switch len(named) {
-		case 0:
-			m.ReportViolation(fmt.Sprintf("pipeline %q has no subscription %q on topic %q", stem, subName, topicName), t.r.URN)
-		case 1:
-			s := named[0]
-			if s.topicOK && !s.topic.Matches(t.ref) {
-				m.ReportViolation(fmt.Sprintf("subscription %q has topic %q; it belongs on topic %q",
-					subName, refText(s.topic), topicName), s.r.URN)
-			}
-			if q == spec.Jobs {
-				needs = append(needs, need{false, s.ref, spec.RoleSubscriber, fmt.Sprintf("subscription %q", subName), s.r.URN})
-			}
-		default:
-			m.ReportViolation(fmt.Sprintf("pipeline %q has %d subscriptions named %q; want one", stem, len(named), subName), named[1].r.URN)
+		m.ReportViolation(fmt.Sprintf("pipeline %q has no topic %q", stem, topicName), urn)
+		t = topicView{ref: spec.Ref{Name: topicName}}
+	} else {
+		needs = append(needs, need{true, t.ref, spec.RolePublisher, fmt.Sprintf("topic %q", topicName), t.r.URN})
+	}
+	switch len(named) {
+	case 0:
+		m.ReportViolation(fmt.Sprintf("pipeline %q has no subscription %q on topic %q", stem, subName, topicName), t.r.URN)
+	case 1:
+		s := named[0]
+		if s.topicOK && !s.topic.Matches(t.ref) {
+			m.ReportViolation(fmt.Sprintf("subscription %q has topic %q; it belongs on topic %q",
+				subName, refText(s.topic), topicName), s.r.URN)
 		}
-		if haveTopic {
-			on, _ := v.subscriptionsOn(t.ref)
-			for _, s := range on {
-				if s.name != subName {
-					m.ReportViolation(fmt.Sprintf("topic %q has subscription %q besides %q; each topic of the pipeline has its one -sub subscription",
-						topicName, s.name, subName), s.r.URN)
-				}
+		if q == spec.Jobs {
+			needs = append(needs, need{false, s.ref, spec.RoleSubscriber, fmt.Sprintf("subscription %q", subName), s.r.URN})
+		}
+	default:
+		m.ReportViolation(fmt.Sprintf("pipeline %q has %d subscriptions named %q; want one", stem, len(named), subName), named[1].r.URN)
+	}
+	if haveTopic {
+		on, _ := v.subscriptionsOn(t.ref)
+		for _, s := range on {
+			if s.name != subName {
+				m.ReportViolation(fmt.Sprintf("topic %q has subscription %q besides %q; each topic of the pipeline has its one -sub subscription",
+					topicName, s.name, subName), s.r.URN)
 			}
 		}
 	}
-	if v.uncertain || len(needs) == 0 {
-		return
+	return needs
+}
+
+// checkApp reports the grants the application account lacks. The application account is the
+// one service account (not the service agent) that holds the most of the needed grants.
+func checkApp(m policyx.PolicyManager, v stackView, stem string, needs []need) {
+	holds := func(member string, n need) bool {
+		return v.granted(n.onTopic, n.target, n.role, func(x string) bool { return x == member })
 	}
-	// The application account: the one service account (not the service agent) that holds the
-	// most of the needed grants.
 	best, bestHeld := "", -1
 	for _, member := range v.appMembers {
 		held := 0
 		for _, n := range needs {
-			if v.granted(n.onTopic, n.target, n.role, func(x string) bool { return x == member }) {
+			if holds(member, n) {
 				held++
 			}
 		}
@@ -163,12 +179,11 @@ func checkPipeline(m policyx.PolicyManager, v stackView, stem string) {
 		}
 	}
 	for _, n := range needs {
-		if best == "" {
+		switch {
+		case best == "":
 			m.ReportViolation(fmt.Sprintf("pipeline %q: no application service account has %s on %s",
 				stem, n.role, n.what), n.urn)
-			continue
-		}
-		if !v.granted(n.onTopic, n.target, n.role, func(x string) bool { return x == best }) {
+		case !holds(best, n):
 			m.ReportViolation(fmt.Sprintf("pipeline %q: application service account %q has no %s on %s",
 				stem, best, n.role, n.what), n.urn)
 		}
