@@ -87,6 +87,12 @@ func (s Settings) Validate() Problems {
 			ps = append(ps, Problem{Field: "AppSubscriptions", Value: string(q), Allowed: "each entry must be one of jobs, results, dlq"})
 		}
 	}
+	if !slices.Contains(s.AppSubscriptions, Jobs) {
+		// The application pulls the jobs; the policy pack's pipeline-topology requires the
+		// grant, and a stack policy takes no config that could lift it.
+		ps = append(ps, Problem{Field: "AppSubscriptions", Value: fmt.Sprint(s.AppSubscriptions),
+			Allowed: "must include jobs: the application pulls the jobs subscription"})
+	}
 	if len(s.AppSubscriptions) != len(slices.Compact(slices.Sorted(slices.Values(s.AppSubscriptions)))) {
 		ps = append(ps, Problem{Field: "AppSubscriptions", Value: fmt.Sprint(s.AppSubscriptions), Allowed: "entries must be unique"})
 	}

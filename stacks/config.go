@@ -129,6 +129,9 @@ func (c *Config) read(raw Raw) spec.Problems {
 	for _, full := range slices.Sorted(maps.Keys(raw.Values)) {
 		ns, name, found := strings.Cut(full, ":")
 		if !found || ns != Namespace {
+			if p, ok := unknownNamespace(full, raw.Values[full]); ok {
+				problems = append(problems, p)
+			}
 			continue
 		}
 		value := raw.Values[full]
@@ -217,15 +220,44 @@ func loadSchemas(fsys fs.FS) (map[spec.Contract]string, error) {
 	return defs, nil
 }
 
+// namespaces are the config namespaces a stack of this program may set: its own, the GCP
+// provider's and Pulumi's.
+var namespaces = []string{Namespace, "gcp", "pulumi"}
+
+// unknownNamespace reports a key outside the namespaces the program knows, suggesting the
+// namespace it is closest to: aiprod-pubsb:maxDeliveryAttempts would otherwise leave
+// maxDeliveryAttempts at its default without a word.
+func unknownNamespace(full, value string) (spec.Problem, bool) {
+	ns, name, _ := strings.Cut(full, ":")
+	if slices.Contains(namespaces, ns) {
+		return spec.Problem{}, false
+	}
+	msg := "not a key of a known namespace (" + strings.Join(namespaces, ", ") + ")"
+	if best := closest(ns, namespaces); best != "" {
+		msg += fmt.Sprintf(" (did you mean %s:%s?)", best, name)
+	}
+	return spec.Problem{Field: full, Value: value, Allowed: msg}, true
+}
+
+// closest is the candidate nearest to s, at most 3 edits away, or "".
+func closest(s string, candidates []string) string {
+	best, bestDist := "", 4
+	for _, c := range candidates {
+		if d := levenshtein.Distance(strings.ToLower(s), strings.ToLower(c), nil); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
+
 // unknownKey explains an unknown key, suggesting the closest known one: a typo must not fall
 // back to a default silently.
 func unknownKey(name string) string {
-	best, bestDist := "", 4
-	for _, k := range Keys {
-		if d := levenshtein.Distance(strings.ToLower(name), strings.ToLower(k.Name), nil); d < bestDist {
-			best, bestDist = k.Name, d
-		}
+	names := make([]string, len(Keys))
+	for i, k := range Keys {
+		names[i] = k.Name
 	}
+	best := closest(name, names)
 	msg := "not a known key of " + Namespace
 	if best != "" {
 		msg += fmt.Sprintf(" (did you mean %s:%s?)", Namespace, best)

@@ -65,6 +65,9 @@ func TestBadConfig(t *testing.T) {
 		{"unknown key", ns("ackDeadline"), "300", false, "not a known key", ""},
 		{"typo of a known key", ns("maxDeliveryAttempt"), "5", false, "did you mean aiprod-pubsub:maxDeliveryAttempts", ""},
 		{"protect not a bool", ns("protect"), "on", false, "true or false", ""},
+		{"namespace typo", "aiprod-pubsb:maxDeliveryAttempts", "10", false, "did you mean aiprod-pubsub:maxDeliveryAttempts?", ""},
+		{"unknown namespace", "aws:region", "eu-west-1", false, "not a key of a known namespace (aiprod-pubsub, gcp, pulumi)", ""},
+		{"app does not pull jobs", ns("appSubscriptions"), `["results"]`, false, "must include jobs", `"[results]"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

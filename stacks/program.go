@@ -12,19 +12,56 @@ import (
 	"github.com/aiprod/aiprod-pubsub/spec"
 )
 
-// Program is the Pulumi program: it reads the stack's config from the engine and declares the
-// stack. main.go runs it.
+// Program is the Pulumi program: it reads the stack's config and declares the stack. main.go
+// runs it under pulumi-language-go; an Automation API inline program runs it as it is.
+//
+// Every runner hands the config to the context, and the program reads its keys from there.
+// pulumi-language-go also hands the whole config in the environment: there every key is
+// checked, so that a typo, even in a namespace, is an error rather than a silent default. An
+// inline program's caller holds the whole config itself; it checks it with CheckConfig.
 func Program(ctx *pulumi.Context) error {
-	raw, err := envConfig()
+	raw := contextConfig(ctx)
+	whole, err := envConfig()
 	if err != nil {
 		return err
+	}
+	for k, v := range whole.Values {
+		if _, ok := raw.Values[k]; !ok {
+			raw.Values[k] = v // a key the program does not read: Parse reports it
+		}
 	}
 	_, err = Deploy(ctx, raw)
 	return err
 }
 
-// envConfig reads the config that the engine hands a program in its environment. The program
-// reads it whole, not key by key through ctx, so that an unknown key can be reported.
+// contextConfig reads the keys the program knows from the context.
+func contextConfig(ctx *pulumi.Context) Raw {
+	raw := Raw{Values: map[string]string{}}
+	keys := []string{ProjectKey}
+	for _, k := range Keys {
+		keys = append(keys, Namespace+":"+k.Name)
+	}
+	for _, k := range keys {
+		if v, ok := ctx.GetConfig(k); ok {
+			raw.Values[k] = v
+			if ctx.IsConfigSecret(k) {
+				raw.Secret = append(raw.Secret, k)
+			}
+		}
+	}
+	return raw
+}
+
+// CheckConfig checks a stack's whole config, as an Automation API program holds it
+// (auto.Stack.GetAllConfig): every problem Parse would report, unknown keys and namespaces
+// included. Run it before an inline program's preview or up.
+func CheckConfig(stack string, values map[string]string, secret []string) error {
+	_, err := Parse(stack, Raw{Values: values, Secret: secret})
+	return err
+}
+
+// envConfig reads the whole config that pulumi-language-go hands a program in its environment;
+// empty under other runners.
 func envConfig() (Raw, error) {
 	raw := Raw{Values: map[string]string{}}
 	if s := os.Getenv(pulumi.EnvConfig); s != "" {
