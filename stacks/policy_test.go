@@ -1,7 +1,11 @@
 package stacks_test
 
 import (
+	"path/filepath"
+	"reflect"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
@@ -12,6 +16,7 @@ import (
 	"github.com/aiprod/aiprod-pubsub/policy/rules"
 	"github.com/aiprod/aiprod-pubsub/spec"
 	"github.com/aiprod/aiprod-pubsub/stackrun"
+	"github.com/aiprod/aiprod-pubsub/stacks"
 	"github.com/aiprod/aiprod-pubsub/testkit"
 )
 
@@ -203,4 +208,138 @@ func TestUnknownIDsDuringPreview(t *testing.T) {
 			assert.Empty(t, firing(t, stack, rs), "stack %s, unknown %#v", stack, unknown)
 		}
 	}
+}
+
+// matchingPolicyConfig is the policy config a stack with cfg needs: what its
+// policy/config/<stack>.json says, and what the README tells a stack to write to allow a
+// deviation from the spec.
+func matchingPolicyConfig(cfg *stacks.Config) map[string]policyx.PolicyConfig {
+	subs := cfg.Settings.Subscriptions
+	mandatory := func(props map[string]any) policyx.PolicyConfig {
+		return policyx.PolicyConfig{EnforcementLevel: policyx.EnforcementLevelMandatory, Properties: props}
+	}
+	return map[string]policyx.PolicyConfig{
+		rules.PolicyAckDeadline: mandatory(map[string]any{
+			"jobsAckDeadlineSeconds":    float64(subs[spec.Jobs].AckDeadlineSeconds),
+			"resultsAckDeadlineSeconds": float64(subs[spec.Results].AckDeadlineSeconds),
+			"dlqAckDeadlineSeconds":     float64(subs[spec.DLQ].AckDeadlineSeconds),
+		}),
+		rules.PolicyDeadLetter:     mandatory(map[string]any{"deadLetterResults": subs[spec.Results].DeadLetter}),
+		rules.PolicyDLQRetention:   mandatory(map[string]any{"minimumRetentionSeconds": float64(subs[spec.DLQ].MessageRetentionSeconds)}),
+		rules.PolicyTopicSchema:    mandatory(map[string]any{"enforceSchemas": cfg.Settings.EnforceSchemas}),
+		rules.PolicyProdProtect:    mandatory(map[string]any{"production": cfg.Settings.Protect}),
+		rules.PolicyRequiredLabels: mandatory(map[string]any{"labels": []any{"app", "env", "managed-by"}}),
+	}
+}
+
+// TestCheckedInPolicyConfigMatchesTheStacks: policy/config/<stack>.json is what the stack's
+// config needs, and with it the stack passes the pack.
+func TestCheckedInPolicyConfigMatchesTheStacks(t *testing.T) {
+	t.Parallel()
+	for _, stack := range []string{"dev", "prod"} {
+		res, files, err := stackrun.Stack("..", stack, nil)
+		require.NoError(t, err)
+		cfg, err := stacks.Parse(stack, files.Config)
+		require.NoError(t, err)
+		got, err := rules.LoadConfig(filepath.Join("..", "policy", "config", stack+".json"))
+		require.NoError(t, err)
+		assert.Equal(t, matchingPolicyConfig(cfg), got, "policy/config/%s.json", stack)
+		vs, err := rules.Evaluate(stack, res.Analyzer(), got)
+		require.NoError(t, err)
+		assert.Empty(t, vs, stack)
+	}
+}
+
+// TestEveryAcceptedConfigCanPassTheGate feeds every config the program accepts through the
+// pack: both ends of every range in the config table and every boolean both ways. With the
+// matching policy config each passes; with the stack's checked-in policy config, a deviation
+// from it fails, and every violation names the policy-config setting that would allow it.
+func TestEveryAcceptedConfigCanPassTheGate(t *testing.T) {
+	t.Parallel()
+	ranges := map[string]spec.Range{
+		"jobsAckDeadlineSeconds": spec.AckDeadlineRange, "resultsAckDeadlineSeconds": spec.AckDeadlineRange,
+		"dlqAckDeadlineSeconds": spec.AckDeadlineRange, "maxDeliveryAttempts": spec.AttemptsRange,
+		// The minimum may not exceed the maximum (600 by default), nor the maximum go below the
+		// minimum (10 by default).
+		"retryMinimumBackoffSeconds": {Min: 0, Max: 600}, "retryMaximumBackoffSeconds": {Min: 10, Max: 600},
+		"messageRetentionSeconds": spec.RetentionRange, "dlqMessageRetentionSeconds": spec.RetentionRange,
+	}
+	type variant struct{ stack, key, value string }
+	variants := []variant{
+		{"dev", "appSubscriptions", `["jobs","results","dlq"]`},
+		{"prod", "pipelines", `["video","audio"]`},
+		{"dev", "namePrefix", "other"},
+		{"dev", "labels", `{"team":"media"}`},
+		{"prod", "kmsKeyName", "projects/p/locations/europe-west1/keyRings/r/cryptoKeys/k"},
+		{"prod", "allowedPersistenceRegions", `["europe-west1"]`},
+		{"dev", "projectNumber", "123456789012"},
+		{"dev", "serviceAccountId", "worker-sa"},
+	}
+	for _, k := range stacks.Keys {
+		for _, stack := range []string{"dev", "prod"} {
+			switch k.Type {
+			case "integer":
+				r, ok := ranges[k.Name]
+				require.True(t, ok, "no range for %s", k.Name)
+				variants = append(variants, variant{stack, k.Name, strconv.Itoa(r.Min)}, variant{stack, k.Name, strconv.Itoa(r.Max)})
+			case "boolean":
+				variants = append(variants, variant{stack, k.Name, "true"}, variant{stack, k.Name, "false"})
+			}
+		}
+	}
+	for _, v := range variants {
+		t.Run(v.stack+"/"+v.key+"="+v.value, func(t *testing.T) {
+			t.Parallel()
+			res, files, err := stackrun.Stack("..", v.stack, func(values map[string]string) { values[stacks.Namespace+":"+v.key] = v.value })
+			require.NoError(t, err, "the program accepts %s=%s", v.key, v.value)
+			cfg, err := stacks.Parse(v.stack, files.Config)
+			require.NoError(t, err)
+			vs, err := rules.Evaluate(v.stack, res.Analyzer(), matchingPolicyConfig(cfg))
+			require.NoError(t, err)
+			assert.Empty(t, vs, "with the matching policy config")
+
+			checkedIn := defaultPolicyConfig(t, v.stack)
+			settings := differing(checkedIn, matchingPolicyConfig(cfg))
+			vs, err = rules.Evaluate(v.stack, res.Analyzer(), checkedIn)
+			require.NoError(t, err)
+			// Keeping dead letters longer, or protecting a dev stack, is stricter than the spec.
+			stricter := v.key == "dlqMessageRetentionSeconds" && v.value == strconv.Itoa(spec.RetentionRange.Max) ||
+				v.key == "protect" && v.value == "true"
+			if len(settings) > 0 && !stricter {
+				require.NotEmpty(t, vs, "%v differ from the checked-in policy config: the gate must fail", settings)
+			}
+			for _, viol := range vs {
+				assert.True(t, slices.ContainsFunc(settings, func(s string) bool { return strings.Contains(viol.Message, "policy config "+s) }),
+					"%s: %q names none of %v", viol.URN, viol.Message, settings)
+			}
+		})
+	}
+}
+
+// differing lists the policy-config settings (policy.property, with ": false" for a boolean
+// that is switched off) where want differs from have.
+func differing(have, want map[string]policyx.PolicyConfig) []string {
+	var out []string
+	for policy, w := range want {
+		for k, v := range w.Properties {
+			if reflect.DeepEqual(have[policy].Properties[k], v) {
+				continue
+			}
+			s := policy + "." + k
+			if v == false {
+				s += ": false"
+			}
+			out = append(out, s)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// defaultPolicyConfig is the stack's checked-in policy config, the spec's values.
+func defaultPolicyConfig(t *testing.T, stack string) map[string]policyx.PolicyConfig {
+	t.Helper()
+	cfg, err := rules.LoadConfig(filepath.Join("..", "policy", "config", stack+".json"))
+	require.NoError(t, err)
+	return cfg
 }

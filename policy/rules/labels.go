@@ -23,6 +23,11 @@ const configRequiredLabels = "labels"
 // isQueueResource reports whether typ is a topic or a subscription.
 func isQueueResource(typ string) bool { return typ == spec.TopicType || typ == spec.SubscriptionType }
 
+// protectedTypes are the resources a production stack protects: deleting a topic or a
+// subscription drops its messages, deleting a schema makes its topics reject every message,
+// and deleting the application's account stops every worker.
+var protectedTypes = []string{spec.TopicType, spec.SubscriptionType, spec.SchemaType, spec.ServiceAccountType}
+
 // requiredLabels: labels are how billing, alerts and the inventory find the pipeline's queues
 // and tell a stack's from a hand-made one.
 func requiredLabels() policyx.ResourceValidationPolicy {
@@ -99,7 +104,7 @@ var defaultProductionStacks = []string{"prod"}
 // drops the messages queued in it.
 func prodProtect(stack string) policyx.ResourceValidationPolicy {
 	return policyx.NewResourceValidationPolicy(PolicyProdProtect, policyx.ResourceValidationPolicyArgs{
-		Description:      "In a production stack, topics and subscriptions are protected so that no destroy or replacement drops queued messages.",
+		Description:      "In a production stack, topics, subscriptions, schemas and service accounts are protected so that no destroy or replacement drops queued messages.",
 		EnforcementLevel: policyx.EnforcementLevelMandatory,
 		ConfigSchema: &policyx.ConfigSchema{Properties: map[string]map[string]any{
 			configProduction: {
@@ -115,7 +120,7 @@ func prodProtect(stack string) policyx.ResourceValidationPolicy {
 		}},
 		ValidateResource: func(_ context.Context, args policyx.ResourceValidationArgs) error {
 			r := args.Resource
-			if !isQueueResource(r.Type) {
+			if !slices.Contains(protectedTypes, r.Type) {
 				return nil
 			}
 			production, set, err := configBool(PolicyProdProtect, args.Config, configProduction)
@@ -131,8 +136,8 @@ func prodProtect(stack string) policyx.ResourceValidationPolicy {
 			}
 			if production && !r.Options.Protect {
 				args.Manager.ReportViolation(fmt.Sprintf(
-					"%s has protect false in production stack %q; set the protect option (config aiprod-pubsub:protect)",
-					describe(r), stack), "")
+					"%s has protect false in production stack %q; set the protect option (config aiprod-pubsub:protect)%s",
+					describe(r), stack, allowWith(PolicyProdProtect, configProduction+": false")), "")
 			}
 			return nil
 		},

@@ -3,6 +3,7 @@ package rules
 import (
 	"testing"
 
+	"github.com/aiprod/aiprod-pubsub/spec"
 	"github.com/aiprod/aiprod-pubsub/testkit"
 )
 
@@ -41,5 +42,17 @@ func TestProdProtect(t *testing.T) {
 			want: []string{`protect false`}, count: 6},
 		{name: "config says prod is not production", stack: "prod", config: map[string]any{"production": false},
 			changes: []testkit.Change{testkit.Protect(typeTopic, stem+"-results", false)}},
+		{name: "the violation names the policy config that lifts it", stack: "prod",
+			changes: []testkit.Change{testkit.Protect(typeTopic, stem+"-results", false)},
+			want:    []string{"policy config prod-protect.production: false"}},
+		{name: "prod schema unprotected", stack: "prod",
+			changes: []testkit.Change{testkit.Add(newResource("prod", spec.SchemaType, stem+"-jobs-schema", map[string]any{"name": stem + "-jobs-schema"}))},
+			want:    []string{`schema "aiprod-pipeline-jobs-schema" has protect false`}},
+		{name: "prod service account unprotected", stack: "prod",
+			changes: []testkit.Change{testkit.Add(newResource("prod", spec.ServiceAccountType, "aiprod-sa", map[string]any{"accountId": "aiprod-sa"}))},
+			want:    []string{`service account "aiprod-sa" has protect false`}},
+		{name: "prod schema protected", stack: "prod",
+			changes: []testkit.Change{testkit.Add(newResource("prod", spec.SchemaType, stem+"-jobs-schema", map[string]any{"name": stem + "-jobs-schema"})),
+				testkit.Protect(spec.SchemaType, stem+"-jobs-schema", true)}},
 	})
 }

@@ -83,6 +83,10 @@ func kind(typ string) string {
 		return "topic"
 	case spec.SubscriptionType:
 		return "subscription"
+	case spec.SchemaType:
+		return "schema"
+	case spec.ServiceAccountType:
+		return "service account"
 	}
 	return typ
 }

@@ -52,7 +52,8 @@ func topicSchema() policyx.ResourceValidationPolicy {
 			}
 			if !settings.Set {
 				args.Manager.ReportViolation(fmt.Sprintf(
-					"%s has no schemaSettings; jobs and results topics need a schema with encoding JSON", describe(r)), "")
+					"%s has no schemaSettings; jobs and results topics need a schema with encoding JSON%s",
+					describe(r), allowWith(PolicyTopicSchema, configEnforceSchemas+": false")), "")
 				return nil
 			}
 			schema := get(r.Properties, "schemaSettings", "schema")

@@ -78,8 +78,8 @@ func ackDeadline() policyx.ResourceValidationPolicy {
 			case !v.Set:
 				if role != "" && want != spec.DefaultAckDeadlineSeconds {
 					args.Manager.ReportViolation(fmt.Sprintf(
-						"%s does not set ackDeadlineSeconds (GCP defaults to %d); %s subscriptions need %s",
-						describe(r), spec.DefaultAckDeadlineSeconds, role, num(want)), "")
+						"%s does not set ackDeadlineSeconds (GCP defaults to %d); %s subscriptions need %s%s",
+						describe(r), spec.DefaultAckDeadlineSeconds, role, num(want), allowWith(PolicyAckDeadline, ackDeadlineKey(role))), "")
 				}
 			case !v.IsNumber():
 				args.Manager.ReportViolation(fmt.Sprintf("%s has ackDeadlineSeconds %s; must be a number of seconds",
@@ -88,74 +88,120 @@ func ackDeadline() policyx.ResourceValidationPolicy {
 				args.Manager.ReportViolation(fmt.Sprintf("%s has ackDeadlineSeconds %s; must be %s",
 					describe(r), show(v.Value), spec.AckDeadlineRange), "")
 			case role != "" && v.AsNumber() != want:
-				args.Manager.ReportViolation(fmt.Sprintf("%s has ackDeadlineSeconds %s; %s subscriptions need %s",
-					describe(r), show(v.Value), role, num(want)), "")
+				args.Manager.ReportViolation(fmt.Sprintf("%s has ackDeadlineSeconds %s; %s subscriptions need %s%s",
+					describe(r), show(v.Value), role, num(want), allowWith(PolicyAckDeadline, ackDeadlineKey(role))), "")
 			}
 			return nil
 		})
 }
 
+const configDeadLetterResults = "deadLetterResults"
+
 // deadLetter: without a dead-letter policy a message that always fails is redelivered forever;
 // GCP requires the dead-letter topic as a full id, and forwarding to the subscription's own
 // topic would redeliver it to the same subscription.
 func deadLetter() policyx.ResourceValidationPolicy {
+	schema := &policyx.ConfigSchema{Properties: map[string]map[string]any{
+		configDeadLetterResults: {
+			"type":        "boolean",
+			"description": "whether subscriptions named *-results-sub must dead-letter (false for a stack that sets aiprod-pubsub:deadLetterResults false)",
+			"default":     spec.Defaults().Subscriptions[spec.Results].DeadLetter,
+		},
+	}}
 	return subscriptionPolicy(PolicyDeadLetter,
 		"Subscriptions other than dead-letter ones dead-letter after 5..100 attempts to another topic, given as a full topic id; dead-letter subscriptions do not.",
-		nil,
+		schema,
 		func(args policyx.ResourceValidationArgs) error {
 			r := args.Resource
 			dlp := get(r.Properties, "deadLetterPolicy")
-			if subscriptionQueue(physicalName(r)) == spec.DLQ {
-				if dlp.Set && !dlp.Unknown {
-					topic := "(none)"
-					if t := get(r.Properties, "deadLetterPolicy", "deadLetterTopic"); t.Set {
-						topic = show(t.Value)
-					}
-					args.Manager.ReportViolation(fmt.Sprintf(
-						"%s is a dead-letter subscription but has a deadLetterPolicy (deadLetterTopic %s); a dead-letter subscription must not dead-letter",
-						describe(r), topic), "")
-				}
+			queue := subscriptionQueue(physicalName(r))
+			if queue == spec.DLQ {
+				checkNoDeadLetter(args, dlp)
 				return nil
 			}
 			switch {
 			case dlp.Unknown:
 				return nil
 			case !dlp.Set || !dlp.IsMap():
-				args.Manager.ReportViolation(fmt.Sprintf(
-					"%s has no deadLetterPolicy; a message that always fails would be redelivered forever", describe(r)), "")
-				return nil
+				return checkMissingDeadLetter(args, queue)
 			}
-			attempts := get(r.Properties, "deadLetterPolicy", "maxDeliveryAttempts")
-			switch {
-			case attempts.Unknown:
-			case !attempts.Set:
-				args.Manager.ReportViolation(fmt.Sprintf(
-					"%s has no deadLetterPolicy.maxDeliveryAttempts; must be %s",
-					describe(r), spec.AttemptsRange), "")
-			case !attempts.IsNumber() || !inRange(attempts.AsNumber(), spec.AttemptsRange):
-				args.Manager.ReportViolation(fmt.Sprintf(
-					"%s has deadLetterPolicy.maxDeliveryAttempts %s; must be %s",
-					describe(r), show(attempts.Value), spec.AttemptsRange), "")
-			}
-			topic := get(r.Properties, "deadLetterPolicy", "deadLetterTopic")
-			switch {
-			case topic.Unknown:
-			case !topic.Set || (topic.IsString() && topic.AsString() == ""):
-				args.Manager.ReportViolation(fmt.Sprintf("%s has no deadLetterPolicy.deadLetterTopic", describe(r)), "")
-			case !topic.IsString() || !spec.IsTopicID(topic.AsString()):
-				args.Manager.ReportViolation(fmt.Sprintf(
-					"%s has deadLetterPolicy.deadLetterTopic %s; GCP requires a full topic id projects/<project>/topics/<name>",
-					describe(r), show(topic.Value)), "")
-			default:
-				own, ok := knownString(r.Properties, "topic")
-				if ok && spec.ParseTopic(own).Matches(spec.ParseTopic(topic.AsString())) {
-					args.Manager.ReportViolation(fmt.Sprintf(
-						"%s has deadLetterPolicy.deadLetterTopic %s, its own topic; dead letters must go to another topic",
-						describe(r), show(topic.Value)), "")
-				}
-			}
+			checkAttempts(args)
+			checkDeadLetterTopic(args)
 			return nil
 		})
+}
+
+// checkNoDeadLetter reports a dead-letter subscription that dead-letters itself.
+func checkNoDeadLetter(args policyx.ResourceValidationArgs, dlp value) {
+	if !dlp.Set || dlp.Unknown {
+		return
+	}
+	r := args.Resource
+	topic := "(none)"
+	if t := get(r.Properties, "deadLetterPolicy", "deadLetterTopic"); t.Set {
+		topic = show(t.Value)
+	}
+	args.Manager.ReportViolation(fmt.Sprintf(
+		"%s is a dead-letter subscription but has a deadLetterPolicy (deadLetterTopic %s); a dead-letter subscription must not dead-letter",
+		describe(r), topic), "")
+}
+
+// checkMissingDeadLetter reports a subscription without a dead-letter policy, unless it is a
+// results subscription of a stack whose policy config lets results go without one.
+func checkMissingDeadLetter(args policyx.ResourceValidationArgs, queue spec.Queue) error {
+	msg := fmt.Sprintf("%s has no deadLetterPolicy; a message that always fails would be redelivered forever", describe(args.Resource))
+	if queue == spec.Results {
+		required, set, err := configBool(PolicyDeadLetter, args.Config, configDeadLetterResults)
+		if err != nil {
+			return err
+		}
+		if set && !required {
+			return nil
+		}
+		msg += allowWith(PolicyDeadLetter, configDeadLetterResults+": false")
+	}
+	args.Manager.ReportViolation(msg, "")
+	return nil
+}
+
+// checkAttempts reports a dead-letter policy's attempts outside GCP's range.
+func checkAttempts(args policyx.ResourceValidationArgs) {
+	r := args.Resource
+	attempts := get(r.Properties, "deadLetterPolicy", "maxDeliveryAttempts")
+	switch {
+	case attempts.Unknown:
+	case !attempts.Set:
+		args.Manager.ReportViolation(fmt.Sprintf(
+			"%s has no deadLetterPolicy.maxDeliveryAttempts; must be %s",
+			describe(r), spec.AttemptsRange), "")
+	case !attempts.IsNumber() || !inRange(attempts.AsNumber(), spec.AttemptsRange):
+		args.Manager.ReportViolation(fmt.Sprintf(
+			"%s has deadLetterPolicy.maxDeliveryAttempts %s; must be %s",
+			describe(r), show(attempts.Value), spec.AttemptsRange), "")
+	}
+}
+
+// checkDeadLetterTopic reports a dead-letter topic that is missing, not a full id, or the
+// subscription's own topic.
+func checkDeadLetterTopic(args policyx.ResourceValidationArgs) {
+	r := args.Resource
+	topic := get(r.Properties, "deadLetterPolicy", "deadLetterTopic")
+	switch {
+	case topic.Unknown:
+	case !topic.Set || (topic.IsString() && topic.AsString() == ""):
+		args.Manager.ReportViolation(fmt.Sprintf("%s has no deadLetterPolicy.deadLetterTopic", describe(r)), "")
+	case !topic.IsString() || !spec.IsTopicID(topic.AsString()):
+		args.Manager.ReportViolation(fmt.Sprintf(
+			"%s has deadLetterPolicy.deadLetterTopic %s; GCP requires a full topic id projects/<project>/topics/<name>",
+			describe(r), show(topic.Value)), "")
+	default:
+		own, ok := knownString(r.Properties, "topic")
+		if ok && spec.ParseTopic(own).Matches(spec.ParseTopic(topic.AsString())) {
+			args.Manager.ReportViolation(fmt.Sprintf(
+				"%s has deadLetterPolicy.deadLetterTopic %s, its own topic; dead letters must go to another topic",
+				describe(r), show(topic.Value)), "")
+		}
+	}
 }
 
 // messageOrdering: publishers use user_id as the ordering key, which GCP ignores unless the
@@ -234,8 +280,8 @@ func dlqRetention() policyx.ResourceValidationPolicy {
 			case !v.Set:
 				if spec.DefaultRetentionSeconds < minimum {
 					args.Manager.ReportViolation(fmt.Sprintf(
-						"%s does not set messageRetentionDuration (GCP defaults to %s); must be at least %ss",
-						describe(r), spec.Seconds(spec.DefaultRetentionSeconds), num(minimum)), "")
+						"%s does not set messageRetentionDuration (GCP defaults to %s); must be at least %ss%s",
+						describe(r), spec.Seconds(spec.DefaultRetentionSeconds), num(minimum), allowWith(PolicyDLQRetention, configMinimumRetention)), "")
 				}
 				return nil
 			}
@@ -251,8 +297,8 @@ func dlqRetention() policyx.ResourceValidationPolicy {
 					describe(r), show(v.Value), spec.Seconds(spec.DefaultRetentionSeconds)), "")
 			case seconds < minimum:
 				args.Manager.ReportViolation(fmt.Sprintf(
-					"%s has messageRetentionDuration %s; a dead-letter subscription must retain messages at least %ss",
-					describe(r), show(v.Value), num(minimum)), "")
+					"%s has messageRetentionDuration %s; a dead-letter subscription must retain messages at least %ss%s",
+					describe(r), show(v.Value), num(minimum), allowWith(PolicyDLQRetention, configMinimumRetention)), "")
 			case seconds > float64(spec.RetentionRange.Max):
 				args.Manager.ReportViolation(fmt.Sprintf(
 					"%s has messageRetentionDuration %s; GCP allows at most %s",
@@ -269,3 +315,9 @@ func specDLQRetention() float64 {
 
 // inRange reports whether f lies in the GCP range r.
 func inRange(f float64, r spec.Range) bool { return f >= float64(r.Min) && f <= float64(r.Max) }
+
+// allowWith names the policy-config setting that lets a stack have another value: what a
+// violation of a tunable threshold says.
+func allowWith(policy, setting string) string {
+	return fmt.Sprintf(" (a stack allows it with policy config %s.%s)", policy, setting)
+}

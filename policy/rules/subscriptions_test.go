@@ -66,6 +66,16 @@ func TestDeadLetter(t *testing.T) {
 			want: []string{`subscription "aiprod-pipeline-results-sub"`, "no deadLetterPolicy"},
 			// Without a dead-letter policy the dlq topic still has its subscription: nothing else fires.
 		},
+		{name: "results without dead-lettering names the policy config that allows it",
+			changes: []testkit.Change{testkit.Set(typeSubscription, resultsSub, nil, "deadLetterPolicy")},
+			want:    []string{"policy config pubsub-dead-letter.deadLetterResults: false"}},
+		{name: "results without dead-lettering, allowed by policy config", config: map[string]any{"deadLetterResults": false},
+			changes: []testkit.Change{testkit.Set(typeSubscription, resultsSub, nil, "deadLetterPolicy")}},
+		{name: "jobs must dead-letter whatever the config", config: map[string]any{"deadLetterResults": false},
+			changes: []testkit.Change{testkit.Set(typeSubscription, jobsSub, nil, "deadLetterPolicy")},
+			want:    []string{`subscription "aiprod-pipeline-jobs-sub" has no deadLetterPolicy; a message that always fails would be redelivered forever`},
+			// The service agent's subscriber grant on the jobs subscription is then one too many: fine.
+		},
 		{name: "dead-letter topic as a short name", changes: []testkit.Change{testkit.Set(typeSubscription, jobsSub, stem+"-dlq", "deadLetterPolicy", "deadLetterTopic")},
 			want: []string{`subscription "aiprod-pipeline-jobs-sub"`, `deadLetterPolicy.deadLetterTopic "aiprod-pipeline-dlq"`, "full topic id"}},
 		{name: "no dead-letter topic", changes: []testkit.Change{testkit.Set(typeSubscription, jobsSub, nil, "deadLetterPolicy", "deadLetterTopic")},
