@@ -57,7 +57,7 @@ func (p *Plan) importFile() (*importFile, error) {
 	var components, resources []importResource
 	for _, s := range p.Steps {
 		r := s.Resource
-		if !slices.Contains(importable, r.Type) {
+		if !slices.Contains(importable, r.Type) || slices.Contains(p.UnknownMembers(), r.Name) {
 			continue
 		}
 		id, err := importID(r.Type, r.Inputs)
@@ -95,6 +95,19 @@ func (p *Plan) importFile() (*importFile, error) {
 	})
 	f.Resources = append(components, resources...)
 	return f, nil
+}
+
+// UnknownMembers are the IAM members whose member is known only at deploy (the Pub/Sub service
+// agent's, without the project's number): the import file leaves them out, since it cannot
+// spell their ids.
+func (p *Plan) UnknownMembers() []string {
+	var out []string
+	for _, s := range p.Steps {
+		if v, ok := s.Resource.Inputs["member"]; ok && isMember(s.Resource.Type) && (v.IsComputed() || v.IsOutput() && !v.OutputValue().Known) {
+			out = append(out, s.Resource.Name)
+		}
+	}
+	return out
 }
 
 // WriteImport writes the import file as indented JSON.

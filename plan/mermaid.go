@@ -107,8 +107,23 @@ func (m *mermaid) principals() {
 	m.principal = map[string]string{}
 	for i, member := range members {
 		m.principal[member] = fmt.Sprintf("p%d", i+1)
-		fmt.Fprintf(&m.b, "  %s{{%s}}\n", m.principal[member], label(principalName(member)))
+		name := principalName(member)
+		if member == unknownShown && m.onlyAgents() {
+			// The program names the service agent's grants <target>-<role>-agent.
+			name = "Pub/Sub service agent (its project number is known at deploy)"
+		}
+		fmt.Fprintf(&m.b, "  %s{{%s}}\n", m.principal[member], label(name))
 	}
+}
+
+// onlyAgents reports whether every member known only at deploy is the service agent's grant.
+func (m *mermaid) onlyAgents() bool {
+	for _, s := range m.steps {
+		if isMember(s.Resource.Type) && show(s.Resource.Inputs, "member") == unknownShown && !strings.HasSuffix(s.Resource.Name, "-agent") {
+			return false
+		}
+	}
+	return true
 }
 
 // isMember reports whether typ is an IAM member on a topic or a subscription.

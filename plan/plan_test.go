@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -179,24 +180,30 @@ func TestFromPreviewRejects(t *testing.T) {
 	}
 }
 
-// TestImportNeedsKnownInputs: a member whose principal is known only after deployment cannot
-// be imported, and the error names the resource.
+// TestImportNeedsKnownInputs: a member whose target is known only after deployment cannot be
+// imported, and the error names the resource; one whose member is known only then (the
+// service agent without the project's number) is left out, and UnknownMembers says so.
 func TestImportNeedsKnownInputs(t *testing.T) {
 	t.Parallel()
-	p := buildPlan(t, 1)
-	for i, s := range p.Steps {
-		if s.Resource.Type == spec.TopicIAMMemberType {
-			in := s.Resource.Inputs.Copy()
-			in["member"] = resource.MakeComputed(resource.NewProperty(""))
-			p.Steps[i].Resource.Inputs = in
-			_, err := p.importFile()
+	unknown := resource.MakeComputed(resource.NewProperty(""))
+	for _, key := range []string{"topic", "member"} {
+		p := buildPlan(t, 1)
+		i := slices.IndexFunc(p.Steps, func(s Step) bool { return s.Resource.Type == spec.TopicIAMMemberType })
+		require.GreaterOrEqual(t, i, 0, "no topic member planned")
+		r := &p.Steps[i].Resource
+		r.Inputs = r.Inputs.Copy()
+		r.Inputs[resource.PropertyKey(key)] = unknown
+		f, err := p.importFile()
+		if key == "topic" {
 			require.Error(t, err)
-			assert.Contains(t, err.Error(), s.Resource.URN)
-			assert.Contains(t, err.Error(), "member is not known before deployment")
-			return
+			assert.Contains(t, err.Error(), r.URN)
+			assert.Contains(t, err.Error(), "topic is not known before deployment")
+			continue
 		}
+		require.NoError(t, err)
+		assert.Equal(t, []string{r.Name}, p.UnknownMembers())
+		assert.False(t, slices.ContainsFunc(f.Resources, func(e importResource) bool { return e.Name == r.Name }), "%s is left out", r.Name)
 	}
-	t.Fatal("no topic member planned")
 }
 
 // BenchmarkPlan times the whole offline plan: the program under mocks, the policy pack and

@@ -82,6 +82,9 @@ func lookup(m resource.PropertyMap, path string) (resource.PropertyValue, bool) 
 	return p.Get(resource.NewProperty(m))
 }
 
+// unknownShown is how a value known only after deployment reads.
+const unknownShown = "(known after deploy)"
+
 // show prints the value at path for people: secrets as Secret, unknowns as "(known after
 // deploy)", nothing as "".
 func show(m resource.PropertyMap, path string) string {
@@ -98,7 +101,7 @@ func showValue(v resource.PropertyValue) string {
 		return ""
 	case string:
 		if x == spec.Unknown {
-			return "(known after deploy)"
+			return unknownShown
 		}
 		return x
 	case bool:

@@ -4,6 +4,10 @@
 package stackrun
 
 import (
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/aiprod/aiprod-pubsub/gcpmock"
@@ -74,4 +78,62 @@ func Stack(projectDir, stack string, edit func(values map[string]string)) (*Resu
 	}
 	res, err := Program(files.Project, stack, files.Config)
 	return res, files, err
+}
+
+// Offline returns the stack as an offline plan shows it: every value derived from a lookup
+// that only the cloud can answer is unknown, as before a deploy, instead of the number the
+// mocks made up. Without projectNumber in the config that is the project's number, and so the
+// Pub/Sub service agent's address in its grants.
+func (r *Result) Offline() *inventory.Stack {
+	var invented []string
+	for _, p := range r.Lookups {
+		invented = append(invented, gcpmock.ProjectNumber(p))
+	}
+	out := r.Stack
+	if len(invented) == 0 {
+		return &out
+	}
+	out.Resources = make([]inventory.Resource, len(r.Resources))
+	for i, res := range r.Resources {
+		res.Inputs = unknowable(res.Inputs, invented)
+		res.Outputs = unknowable(res.Outputs, invented)
+		if containsAny(res.ID, invented) {
+			res.ID = ""
+		}
+		out.Resources[i] = res
+	}
+	return &out
+}
+
+// unknowable returns a copy of m with every string that holds one of the invented values
+// replaced by an unknown.
+func unknowable(m resource.PropertyMap, invented []string) resource.PropertyMap {
+	out := resource.PropertyMap{}
+	for k, v := range m {
+		out[k] = unknowableValue(v, invented)
+	}
+	return out
+}
+
+func unknowableValue(v resource.PropertyValue, invented []string) resource.PropertyValue {
+	switch {
+	case v.IsString() && containsAny(v.StringValue(), invented):
+		return resource.MakeComputed(resource.NewProperty(""))
+	case v.IsObject():
+		return resource.NewProperty(unknowable(v.ObjectValue(), invented))
+	case v.IsArray():
+		arr := make([]resource.PropertyValue, len(v.ArrayValue()))
+		for i, x := range v.ArrayValue() {
+			arr[i] = unknowableValue(x, invented)
+		}
+		return resource.NewProperty(arr)
+	case v.IsSecret():
+		return resource.MakeSecret(unknowableValue(v.SecretValue().Element, invented))
+	}
+	return v
+}
+
+// containsAny reports whether s contains one of subs.
+func containsAny(s string, subs []string) bool {
+	return slices.ContainsFunc(subs, func(sub string) bool { return strings.Contains(s, sub) })
 }

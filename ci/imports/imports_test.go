@@ -43,6 +43,7 @@ var testsMay = []string{"testkit", "stackrun", "inventory", "stacks", "spec", "s
 // emulator; the real stacks are judged by the pack, with the mocks' project numbers.
 var testsAlso = map[string][]string{
 	"cmd/emulator/publish": {"emulator"},
+	"cmd/plan":             {"gcpmock"},
 	"stacks":               {"gcpmock", "policy/rules"},
 }
 

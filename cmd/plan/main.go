@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/aiprod/aiprod-pubsub/plan"
 	"github.com/aiprod/aiprod-pubsub/stackrun"
@@ -94,6 +95,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "plan: writing the import file: %v\n", err)
 			return exitError
 		}
+		if left := p.UnknownMembers(); len(left) > 0 {
+			fmt.Fprintf(stderr, "plan: %s leaves out %d IAM members whose member is known only at deploy (%s): the Pub/Sub service agent's address needs the project's number; set %s:projectNumber to include them\n",
+				o.emitImport, len(left), strings.Join(left, ", "), stacks.Namespace)
+		}
 	}
 	if _, err := stdout.Write(out.Bytes()); err != nil {
 		fmt.Fprintf(stderr, "plan: %v\n", err)
@@ -151,7 +156,7 @@ func (o options) build() (*plan.Plan, error) {
 		}
 		return nil, fmt.Errorf("running the program for stack %q: %w", o.stack, err)
 	}
-	return plan.FromResult(&res.Stack, files.Config.Values, files.Config.Secret)
+	return plan.FromResult(res.Offline(), files.Config.Values, files.Config.Secret)
 }
 
 // stackFile is the config file the stack was read from.

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiprod/aiprod-pubsub/gcpmock"
 	"github.com/aiprod/aiprod-pubsub/testkit"
 )
 
@@ -258,4 +259,36 @@ func TestGoldenViolations(t *testing.T) {
 			golden(t, "dev-violating."+ext, stdout)
 		})
 	}
+}
+
+// TestNoInventedNumbers: without projectNumber the plan shows the Pub/Sub service agent as
+// known only at deploy, never the number the mocks answer, in every format; the import file
+// leaves its grants out and says so. With projectNumber the agent is spelled out.
+func TestNoInventedNumbers(t *testing.T) {
+	t.Parallel()
+	invented := gcpmock.ProjectNumber("aiprod-dev-000000")
+	for _, format := range []string{"text", "json", "markdown", "mermaid"} {
+		code, stdout, stderr := invoke(t, "--project-dir", projectDir, "--stack", "dev", "--format", format)
+		require.Equal(t, 0, code, stderr)
+		assert.NotContains(t, stdout, invented, format)
+		assert.NotContains(t, stdout, "@"+"gcp-sa-pubsub", format)
+	}
+	path := filepath.Join(t.TempDir(), "import.json")
+	code, _, stderr := invoke(t, "--project-dir", projectDir, "--stack", "dev", "--emit-import", path)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stderr, "leaves out 3 IAM members whose member is known only at deploy")
+	assert.Contains(t, stderr, "aiprod-pubsub:projectNumber")
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.NotContains(t, string(b), invented)
+	assert.NotContains(t, string(b), "-agent")
+
+	cfg := writeFile(t, "Pulumi.dev.yaml", "config:\n  gcp:project: aiprod-dev-000000\n  aiprod-pubsub:projectNumber: \"123456789012\"\n")
+	code, stdout, stderr := invoke(t, "--project-dir", projectDir, "--stack", "dev", "--config", cfg, "--emit-import", path)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "serviceAccount:service-123456789012@gcp-sa-pubsub.iam.gserviceaccount.com")
+	assert.Empty(t, stderr)
+	b, err = os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "aiprod-pipeline-dlq-publisher-agent")
 }

@@ -13,9 +13,13 @@ type stackView struct {
 	topics []topicView
 	subs   []subView
 	grants []grantView
-	// uncertain is true when some grant's target, role or members are unknown: such a grant
-	// may be the one a check is missing, so "missing grant" findings are not reported.
+	// uncertain is true when some grant's target or role is unknown: such a grant may be the
+	// one any check is missing, so no "missing grant" finding is reported.
 	uncertain bool
+	// unknownMember holds what grants with a member not known yet grant on: such a grant may
+	// be the one a check of that target and role is missing (a service agent whose project
+	// number is known only at deploy).
+	unknownMember map[grantKey]bool
 
 	// Indexes by name, so that the stack policies stay linear in the number of pipelines.
 	topicsByName    map[string][]int
@@ -73,7 +77,7 @@ func newStackView(resources []policyx.AnalyzerResource) stackView {
 	for _, r := range resources {
 		rd.byURN[r.URN] = r
 	}
-	var v stackView
+	v := stackView{unknownMember: map[grantKey]bool{}}
 	for _, r := range resources {
 		switch r.Type {
 		case spec.TopicType:
@@ -177,7 +181,9 @@ func (v *stackView) addGrants(rd reader, r policyx.AnalyzerResource) {
 		gb.role = b.role.AsString()
 		gb.members = nil
 		for _, m := range b.members {
-			if m.Unknown {
+			if m.Unknown && g.targetOK {
+				v.unknownMember[grantKey{g.onTopic, g.target.Name, gb.role}] = true
+			} else if m.Unknown {
 				v.uncertain = true
 			} else if m.Set && m.IsString() {
 				gb.members = append(gb.members, m.AsString())
@@ -220,6 +226,12 @@ func (v *stackView) index() {
 		v.appMembers = append(v.appMembers, m)
 	}
 	slices.Sort(v.appMembers)
+}
+
+// unsure reports whether a grant of role on target may exist that the view cannot read: one
+// with an unknown target or role anywhere, or an unknown member on that target and role.
+func (v stackView) unsure(onTopic bool, target spec.Ref, role string) bool {
+	return v.uncertain || v.unknownMember[grantKey{onTopic, target.Name, role}]
 }
 
 // granted reports whether some grant gives role on target (a topic or subscription) to a

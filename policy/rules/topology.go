@@ -30,7 +30,7 @@ func deadLetterIAM() policyx.StackValidationPolicy {
 				if !s.hasDLP {
 					continue
 				}
-				if !v.uncertain && !v.granted(false, s.ref, spec.RoleSubscriber, spec.IsServiceAgent) {
+				if !v.unsure(false, s.ref, spec.RoleSubscriber) && !v.granted(false, s.ref, spec.RoleSubscriber, spec.IsServiceAgent) {
 					args.Manager.ReportViolation(fmt.Sprintf(
 						"subscription %q dead-letters but the Pub/Sub service agent (%s) has no %s on it; GCP will not forward its dead letters",
 						s.name, spec.ServiceAgent("<number>"), spec.RoleSubscriber), s.r.URN)
@@ -38,7 +38,7 @@ func deadLetterIAM() policyx.StackValidationPolicy {
 				if !s.deadLetterOK {
 					continue
 				}
-				if !v.uncertain && !v.granted(true, s.deadLetter, spec.RolePublisher, spec.IsServiceAgent) {
+				if !v.unsure(true, s.deadLetter, spec.RolePublisher) && !v.granted(true, s.deadLetter, spec.RolePublisher, spec.IsServiceAgent) {
 					args.Manager.ReportViolation(fmt.Sprintf(
 						"subscription %q dead-letters to topic %q but the Pub/Sub service agent has no %s on that topic; GCP will not forward its dead letters",
 						s.name, s.deadLetter.Name, spec.RolePublisher), s.r.URN)
@@ -180,10 +180,10 @@ func checkApp(m policyx.PolicyManager, v stackView, stem string, needs []need) {
 	}
 	for _, n := range needs {
 		switch {
-		case best == "":
+		case best == "" && !v.unsure(n.onTopic, n.target, n.role):
 			m.ReportViolation(fmt.Sprintf("pipeline %q: no application service account has %s on %s",
 				stem, n.role, n.what), n.urn)
-		case !holds(best, n):
+		case !holds(best, n) && !v.unsure(n.onTopic, n.target, n.role):
 			m.ReportViolation(fmt.Sprintf("pipeline %q: application service account %q has no %s on %s",
 				stem, best, n.role, n.what), n.urn)
 		}

@@ -112,3 +112,25 @@ func TestUnknownTopicResolvesThroughDependencies(t *testing.T) {
 		assert.Equal(t, PolicyDeadLetterIAM, vs[0].PolicyName)
 	})
 }
+
+// TestUnknownServiceAgent: offline, the service agent's project number is known only at
+// deploy. Its grants may be the ones a check misses, but only on their own target and role:
+// the application's grants elsewhere are still checked.
+func TestUnknownServiceAgent(t *testing.T) {
+	t.Parallel()
+	agentUnknown := []testkit.Change{
+		testkit.Set(typeTopicIAMMember, stem+"-dlq-publisher-agent", computed, "member"),
+		testkit.Set(typeSubIAMMember, stem+"-jobs-sub-subscriber-agent", computed, "member"),
+		testkit.Set(typeSubIAMMember, stem+"-results-sub-subscriber-agent", computed, "member"),
+	}
+	vs, err := Evaluate("dev", testkit.Apply(t, fixture("dev", stem), agentUnknown...), nil)
+	require.NoError(t, err)
+	assert.Empty(t, vs)
+
+	rs := testkit.Apply(t, fixture("dev", stem), append(agentUnknown, testkit.Drop(typeTopicIAMMember, stem+"-results-publisher-app"))...)
+	vs, err = Evaluate("dev", rs, nil)
+	require.NoError(t, err)
+	require.Len(t, vs, 1)
+	assert.Equal(t, PolicyPipelineTopology, vs[0].PolicyName)
+	assert.Contains(t, vs[0].Message, `has no roles/pubsub.publisher on topic "aiprod-pipeline-results"`)
+}
