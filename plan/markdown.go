@@ -10,19 +10,15 @@ import (
 	"github.com/aiprod/aiprod-pubsub/policy/rules"
 )
 
-// WriteMarkdown writes a summary fit for a pull-request comment: the verdict, the policy
-// violations, the counts, then the resources.
+// WriteMarkdown writes a review fit for a pull-request comment: the verdict, the engine's
+// errors, the message losses and the policy violations, then the counts and the resources
+// that change, most destructive first.
 func (p *Plan) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "### Offline plan: `%s` stack `%s`\n\n", p.Project, p.Stack)
-	switch {
-	case p.Mandatory():
-		fmt.Fprintf(&b, "**Mandatory policy violations: the stack would not deploy.** (%s)\n\n", p.violationCounts())
-	case len(p.Violations) > 0:
-		fmt.Fprintf(&b, "**No mandatory policy violation.** (%s)\n\n", p.violationCounts())
-	default:
-		b.WriteString("**No policy violation.**\n\n")
-	}
+	fmt.Fprintf(&b, "### %s: `%s` stack `%s`\n\n", p.title(), p.Project, p.Stack)
+	b.WriteString(p.verdict() + "\n\n")
+	p.writeErrorsMarkdown(&b)
+	p.writeLossesMarkdown(&b)
 	if len(p.Violations) > 0 {
 		fmt.Fprintf(&b, "#### Policy violations (pack `%s`)\n\n", rules.PackName)
 		b.WriteString("| level | policy | resource | message |\n| --- | --- | --- | --- |\n")
@@ -34,10 +30,68 @@ func (p *Plan) WriteMarkdown(w io.Writer) error {
 		}
 		b.WriteString("\n#### Changes\n\n")
 	}
+	p.writeCountsMarkdown(&b)
+	p.writeStepsMarkdown(&b)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// verdict is the review's first line: whether the change may go ahead, and why not.
+func (p *Plan) verdict() string {
+	var why []string
+	if len(p.Errors) > 0 {
+		why = append(why, fmt.Sprintf("the preview failed with %d engine %s", len(p.Errors), plural(len(p.Errors), "error", "errors")))
+	}
+	if n := len(p.Losses) - len(slices.DeleteFunc(slices.Clone(p.Losses), func(l Loss) bool { return !l.Accepted })); n > 0 {
+		why = append(why, fmt.Sprintf("%d %s queued messages that no reviewer accepted", n, plural(n, "change drops", "changes drop")))
+	}
+	if p.Mandatory() {
+		why = append(why, fmt.Sprintf("mandatory policy violations (%s)", p.violationCounts()))
+	}
+	switch {
+	case len(why) > 0:
+		return "**This change must not go ahead: " + strings.Join(why, "; ") + ".**"
+	case len(p.Violations) > 0:
+		return fmt.Sprintf("**No mandatory policy violation.** (%s)", p.violationCounts())
+	}
+	return "**No policy violation.**"
+}
+
+// writeErrorsMarkdown lists the engine's errors.
+func (p *Plan) writeErrorsMarkdown(b *strings.Builder) {
+	if len(p.Errors) == 0 {
+		return
+	}
+	b.WriteString("#### Engine errors: the preview failed\n\nNothing below is the whole change.\n\n```\n")
+	for _, e := range p.Errors {
+		b.WriteString(strings.TrimRight(e, "\n") + "\n")
+	}
+	b.WriteString("```\n\n")
+}
+
+// writeLossesMarkdown lists the changes that drop queued messages.
+func (p *Plan) writeLossesMarkdown(b *strings.Builder) {
+	if len(p.Losses) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "#### Message loss: %s\n\n| resource | finding | accepted |\n| --- | --- | --- |\n", p.lossCounts())
+	for _, l := range p.Losses {
+		accepted := "no: label the pull request `accept-loss:" + l.Name + "` to accept it"
+		if l.Accepted {
+			accepted = "yes"
+		}
+		fmt.Fprintf(b, "| `%s` | %s | %s |\n", l.Name, cell(l.Message), accepted)
+	}
+	b.WriteString("\n")
+}
+
+// writeCountsMarkdown writes the counts by operation and by kind of resource, and the
+// critical path.
+func (p *Plan) writeCountsMarkdown(b *strings.Builder) {
 	b.WriteString("| operation | count |\n| --- | ---: |\n")
 	sum := p.changeSummary()
 	for _, op := range slices.Sorted(maps.Keys(sum)) {
-		fmt.Fprintf(&b, "| %s | %d |\n", op, sum[op])
+		fmt.Fprintf(b, "| %s | %d |\n", op, sum[op])
 	}
 	byKind := map[string]int{}
 	for _, s := range p.Steps {
@@ -45,17 +99,25 @@ func (p *Plan) WriteMarkdown(w io.Writer) error {
 	}
 	b.WriteString("\n| resource type | count |\n| --- | ---: |\n")
 	for _, k := range slices.Sorted(maps.Keys(byKind)) {
-		fmt.Fprintf(&b, "| %s | %d |\n", k, byKind[k])
+		fmt.Fprintf(b, "| %s | %d |\n", k, byKind[k])
 	}
-	fmt.Fprintf(&b, "\nCritical path: %s.\n", p.criticalPathLine())
+	fmt.Fprintf(b, "\nCritical path: %s.\n", p.criticalPathLine())
+	fmt.Fprintf(b, "\nPolicy config: %s.\n", p.policyConfigLine())
+}
 
-	b.WriteString("\n#### Resources\n\n| op | type | name | settings |\n| --- | --- | --- | --- |\n")
-	for _, s := range ordered(p.Steps) {
-		fmt.Fprintf(&b, "| %s | %s | `%s` | %s |\n", s.Op, kind(s.Resource.Type), s.Resource.Name,
-			cell(strings.Join(settings(s.Resource), "; ")))
+// writeStepsMarkdown writes the resources a reviewer reads, most destructive first.
+func (p *Plan) writeStepsMarkdown(b *strings.Builder) {
+	steps, same := p.reviewSteps()
+	if p.isReview() {
+		fmt.Fprintf(b, "\n#### Changes, most destructive first (%d unchanged)\n\n", same)
+	} else {
+		b.WriteString("\n#### Resources\n\n")
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	b.WriteString("| op | type | name | settings |\n| --- | --- | --- | --- |\n")
+	for _, s := range steps {
+		fmt.Fprintf(b, "| %s | %s | `%s` | %s |\n", s.Op, kind(s.Resource.Type), s.Resource.Name,
+			cell(strings.Join(rowSettings(s), "; ")))
+	}
 }
 
 // urnName is the name part of a URN, or the URN when it has none.

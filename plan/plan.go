@@ -22,9 +22,29 @@ const opCreate = "create"
 
 // Step is one resource and what the deployment would do with it.
 type Step struct {
-	// Op is the preview's operation: create, same, update, replace, ...
-	Op       string
+	// Op is the preview's operation: create, same, update, replace, delete, ...
+	Op string
+	// Resource is the resource's state after the step, or before it for a delete.
 	Resource inventory.Resource
+	// Old is the resource's state before an update or a replace, when the preview gives it.
+	Old *inventory.Resource
+	// ReplaceReasons and DiffReasons are the properties that force a replacement and those
+	// that differ, as the engine reports them ("replaceWith" for a resource replaced because
+	// another one is).
+	ReplaceReasons, DiffReasons []string
+}
+
+// Options are what the caller decides about a plan: the policy config it is judged with and
+// the message losses a reviewer accepted.
+type Options struct {
+	// PolicyConfig is the stack's policy config, as rules.LoadConfig reads it. Optional; nil
+	// judges with every policy's defaults.
+	PolicyConfig map[string]policyx.PolicyConfig
+	// PolicyConfigFile names where PolicyConfig came from, for people. Optional.
+	PolicyConfigFile string
+	// AcceptLoss names the topics and subscriptions (logical or physical names) whose loss of
+	// messages a reviewer accepted. Optional.
+	AcceptLoss []string
 }
 
 // Plan is what a stack would deploy and what the policy pack says about it.
@@ -45,6 +65,24 @@ type Plan struct {
 	// CriticalPath is the longest chain of create steps through dependencies, first created
 	// first; every step on it waits for the one before.
 	CriticalPath []string
+	// Errors are the engine's errors in a preview document: the preview failed, so its steps
+	// are not all there is to it.
+	Errors []string
+	// Losses are the steps that drop queued messages: topics and subscriptions deleted or
+	// replaced.
+	Losses []Loss
+	// PolicyConfigFile names the policy config the plan was judged with; "" for the defaults.
+	PolicyConfigFile string
+	// fromPreview is true for a plan read from a preview document, a review of a change.
+	fromPreview bool
+}
+
+// title names the plan: an offline plan of the program, or a review of a real preview.
+func (p *Plan) title() string {
+	if p.fromPreview {
+		return "Review of the preview"
+	}
+	return "Offline plan"
 }
 
 // stackURN is the URN of the plan's root stack resource.
@@ -54,12 +92,13 @@ func (p *Plan) stackURN() string {
 
 // FromResult builds the plan of a program run under mocks: every resource is a create step.
 // raw is the config the program ran with; its secret values are never kept.
-func FromResult(res *inventory.Stack, raw map[string]string, secret []string) (*Plan, error) {
+func FromResult(res *inventory.Stack, raw map[string]string, secret []string, opts Options) (*Plan, error) {
 	steps := make([]Step, len(res.Resources))
 	for i, r := range res.Resources {
 		steps[i] = Step{Op: opCreate, Resource: r}
 	}
-	return build(res.Project, res.Stack, opCreate, maskConfig(raw, secret), steps, res.Outputs)
+	p := &Plan{Project: res.Project, Stack: res.Stack, StackOp: opCreate, Config: maskConfig(raw, secret), Steps: steps, Outputs: res.Outputs}
+	return p, p.judge(opts)
 }
 
 // maskConfig returns a copy of config with the values of the secret keys replaced by
@@ -77,10 +116,9 @@ func maskConfig(config map[string]string, secret []string) map[string]string {
 	return out
 }
 
-// build sorts the steps, parents top-level resources to the stack, evaluates the policy pack
-// and finds the critical path.
-func build(project, stack, stackOp string, config map[string]string, steps []Step, outputs map[string]any) (*Plan, error) {
-	p := &Plan{Project: project, Stack: stack, StackOp: stackOp, Config: config, Steps: steps, Outputs: outputs}
+// judge sorts the steps, parents top-level resources to the stack, evaluates the policy pack
+// over what will exist, finds the critical path and the message losses.
+func (p *Plan) judge(opts Options) error {
 	root := p.stackURN()
 	for i := range p.Steps {
 		if p.Steps[i].Resource.Parent == "" {
@@ -88,17 +126,27 @@ func build(project, stack, stackOp string, config map[string]string, steps []Ste
 		}
 	}
 	slices.SortFunc(p.Steps, func(a, b Step) int { return strings.Compare(a.Resource.URN, b.Resource.URN) })
-	resources := make([]policyx.AnalyzerResource, len(p.Steps))
-	for i, s := range p.Steps {
-		resources[i] = s.Resource.Analyzer()
+	var resources []policyx.AnalyzerResource
+	for _, s := range p.Steps {
+		if !isDelete(s.Op) {
+			resources = append(resources, s.Resource.Analyzer())
+		}
 	}
-	vs, err := rules.Evaluate(stack, resources, nil)
+	vs, err := rules.Evaluate(p.Stack, resources, opts.PolicyConfig)
 	if err != nil {
-		return nil, fmt.Errorf("evaluating policy pack %s: %w", rules.PackName, err)
+		return fmt.Errorf("evaluating policy pack %s: %w", rules.PackName, err)
 	}
 	p.Violations = vs // sorted by rules.Evaluate
+	p.PolicyConfigFile = opts.PolicyConfigFile
 	p.CriticalPath = criticalPath(p.Steps)
-	return p, nil
+	p.Losses = losses(p.Steps, opts.AcceptLoss)
+	return nil
+}
+
+// Blocked reports whether the change must not go ahead: the preview failed, a mandatory
+// policy fails, or a change drops messages that no reviewer accepted.
+func (p *Plan) Blocked() bool {
+	return len(p.Errors) > 0 || p.Mandatory() || slices.ContainsFunc(p.Losses, func(l Loss) bool { return !l.Accepted })
 }
 
 // Mandatory reports whether a mandatory policy fails.

@@ -44,7 +44,7 @@ func buildPlan(tb testing.TB, n int) *Plan {
 	r := raw(n)
 	res, err := stackrun.Program(project, "dev", r)
 	require.NoError(tb, err)
-	p, err := FromResult(&res.Stack, r.Values, r.Secret)
+	p, err := FromResult(&res.Stack, r.Values, r.Secret, Options{})
 	require.NoError(tb, err)
 	return p
 }
@@ -77,7 +77,7 @@ func TestCriticalPathWithoutSchemas(t *testing.T) {
 	r.Values["aiprod-pubsub:enforceSchemas"] = "false"
 	res, err := stackrun.Program(project, "dev", r)
 	require.NoError(t, err)
-	p, err := FromResult(&res.Stack, r.Values, r.Secret)
+	p, err := FromResult(&res.Stack, r.Values, r.Secret, Options{})
 	require.NoError(t, err)
 	assert.Len(t, p.CriticalPath, 3, "topic, subscription, IAM member on it: %v", p.CriticalPath)
 }
@@ -139,21 +139,26 @@ func TestFromPreview(t *testing.T) {
 	      "oldState": {"type": "gcp:pubsub/topic:Topic"}}
 	  ]
 	}`, stack, topic, sub)
-	p, err := FromPreview([]byte(doc))
+	p, err := FromPreview([]byte(doc), Options{})
 	require.NoError(t, err)
 	assert.Equal(t, "aiprod-pubsub", p.Project)
 	assert.Equal(t, "prod", p.Stack)
 	assert.Equal(t, "same", p.StackOp)
 	assert.Equal(t, map[string]any{"topic": "projects/p/topics/t"}, p.Outputs)
-	require.Len(t, p.Steps, 2, "the provider, the stack and the deleted topic are not planned resources")
-	s, tp := p.Steps[0].Resource, p.Steps[1].Resource
+	require.Len(t, p.Steps, 3, "the provider and the stack are not planned resources; the deleted topic is")
+	s, old, tp := p.Steps[0].Resource, p.Steps[1], p.Steps[2].Resource
+	assert.Equal(t, "delete", old.Op)
+	assert.Equal(t, spec.TopicType, old.Resource.Type, "a deleted resource is read from its old state")
+	require.Len(t, p.Losses, 1, "deleting a topic loses messages")
+	assert.Equal(t, "deleting topic old loses what is published until it exists again and detaches its subscriptions", p.Losses[0].Message)
+	assert.True(t, p.Blocked(), "an unaccepted loss blocks the change")
 	require.Equal(t, sub, s.URN)
 	assert.True(t, s.Inputs["topic"].IsComputed(), "the unknown sentinel becomes a computed value")
 	assert.Equal(t, resource.NewProperty(300.0), s.Inputs["ackDeadlineSeconds"])
 	assert.True(t, tp.Protect, "protect is kept")
 	assert.Equal(t, stack, tp.Parent, "parent is kept")
 	assert.Equal(t, []string{topic, sub}, p.CriticalPath)
-	assert.Equal(t, map[string]int{"same": 1, "create": 2}, p.changeSummary())
+	assert.Equal(t, map[string]int{"same": 1, "create": 2, "delete": 1}, p.changeSummary())
 
 	// The unknown is written back as the sentinel.
 	var out map[string]any
@@ -174,7 +179,7 @@ func TestFromPreviewRejects(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := FromPreview([]byte(tc.doc))
+			_, err := FromPreview([]byte(tc.doc), Options{})
 			assert.ErrorContains(t, err, tc.want)
 		})
 	}
@@ -218,7 +223,7 @@ func BenchmarkPlan(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				p, err := FromResult(&res.Stack, r.Values, r.Secret)
+				p, err := FromResult(&res.Stack, r.Values, r.Secret, Options{})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -239,7 +244,7 @@ func BenchmarkPlanStages(b *testing.B) {
 		r := raw(n)
 		res, err := stackrun.Program(project, "dev", r)
 		require.NoError(b, err)
-		p, err := FromResult(&res.Stack, r.Values, r.Secret)
+		p, err := FromResult(&res.Stack, r.Values, r.Secret, Options{})
 		require.NoError(b, err)
 		b.Run(fmt.Sprintf("program/pipelines=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
@@ -252,7 +257,7 @@ func BenchmarkPlanStages(b *testing.B) {
 		b.Run(fmt.Sprintf("policy/pipelines=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := FromResult(&res.Stack, r.Values, r.Secret); err != nil {
+				if _, err := FromResult(&res.Stack, r.Values, r.Secret, Options{}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -23,15 +22,28 @@ type document struct {
 	Steps            []documentStep    `json:"steps"`
 	ChangeSummary    map[string]int    `json:"changeSummary"`
 	Outputs          map[string]any    `json:"outputs,omitempty"`
+	Diagnostics      []diagnostic      `json:"diagnostics,omitempty"`
 	PolicyViolations []rules.Violation `json:"policyViolations"`
 	CriticalPath     *criticalPathJSON `json:"criticalPath,omitempty"`
+	// MessageLoss is the plan's own addition: the changes that drop queued messages.
+	MessageLoss []Loss `json:"messageLoss,omitempty"`
 }
 
 // documentStep is one step of a preview.
 type documentStep struct {
-	Op       string         `json:"op"`
-	URN      string         `json:"urn"`
-	NewState *documentState `json:"newState,omitempty"`
+	Op             string         `json:"op"`
+	URN            string         `json:"urn"`
+	OldState       *documentState `json:"oldState,omitempty"`
+	NewState       *documentState `json:"newState,omitempty"`
+	ReplaceReasons []string       `json:"replaceReasons,omitempty"`
+	DiffReasons    []string       `json:"diffReasons,omitempty"`
+}
+
+// diagnostic is a message of the engine, as a preview document carries it.
+type diagnostic struct {
+	Message  string `json:"message"`
+	Severity string `json:"severity"`
+	URN      string `json:"urn,omitempty"`
 }
 
 // documentState is a resource's state after the step, as a preview prints it.
@@ -91,11 +103,19 @@ func (p *Plan) document() document {
 		if s.Op != opCreate {
 			st.ID = r.ID
 		}
-		doc.Steps = append(doc.Steps, documentStep{Op: s.Op, URN: r.URN, NewState: st})
+		step := documentStep{Op: s.Op, URN: r.URN, NewState: st, ReplaceReasons: s.ReplaceReasons, DiffReasons: s.DiffReasons}
+		if isDelete(s.Op) {
+			step.OldState, step.NewState = st, nil
+		}
+		doc.Steps = append(doc.Steps, step)
 	}
 	if len(p.CriticalPath) > 0 {
 		doc.CriticalPath = &criticalPathJSON{Length: len(p.CriticalPath), URNs: p.CriticalPath}
 	}
+	for _, e := range p.Errors {
+		doc.Diagnostics = append(doc.Diagnostics, diagnostic{Message: "error: " + e, Severity: "error"})
+	}
+	doc.MessageLoss = p.Losses
 	return doc
 }
 
@@ -107,62 +127,86 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 	return enc.Encode(p.document())
 }
 
-// gone are the operations after which a resource no longer exists.
-var gone = []string{"delete", "delete-replaced", "discard", "discard-replaced", "remove-pending-replace"}
-
 // FromPreview builds a plan from a `pulumi preview --json` document, or this package's own
-// JSON, instead of running the program. Resources that the deployment would delete, provider
-// resources and the stack itself are left out of the policy evaluation, as they are from a
-// run under mocks. Unknown values become computed values.
-func FromPreview(data []byte) (*Plan, error) {
+// JSON, instead of running the program. Deleted resources are kept as delete steps, from their
+// old state, and left out of the policy evaluation, as are provider resources and the stack
+// itself. Unknown values become computed values; the engine's errors are kept.
+func FromPreview(data []byte, opts Options) (*Plan, error) {
 	var doc document
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
 		return nil, fmt.Errorf("reading a preview document: %w", err)
 	}
-	project, stack, stackOp := "", "", ""
+	p := &Plan{Config: doc.Config, Outputs: doc.Outputs, fromPreview: true}
 	byURN := map[string]int{}
-	var steps []Step
 	for i, s := range doc.Steps {
-		st := s.NewState
-		if st == nil || slices.Contains(gone, s.Op) {
-			continue
-		}
-		urn := cmp.Or(st.URN, s.URN)
-		u, err := resource.ParseURN(urn)
+		step, err := p.readStep(s, &doc)
 		if err != nil {
 			return nil, fmt.Errorf("step %d: %w", i, err)
 		}
-		typ := cmp.Or(st.Type, string(u.Type()))
-		if typ == spec.StackType {
-			project, stack, stackOp = string(u.Project()), string(u.Stack()), s.Op
-			if doc.Outputs == nil {
-				doc.Outputs = st.Outputs
+		if step == nil {
+			continue
+		}
+		// A replacement may show the same URN more than once: it stays a replacement.
+		if j, ok := byURN[step.Resource.URN]; ok {
+			if isReplace(p.Steps[j].Op) || isDelete(p.Steps[j].Op) && !isDelete(step.Op) {
+				step.Op = "replace"
 			}
+			p.Steps[j] = *step
 			continue
 		}
-		if strings.HasPrefix(typ, spec.ProviderTypePrefix) {
-			continue
-		}
-		if project == "" {
-			project, stack = string(u.Project()), string(u.Stack())
-		}
-		step := Step{Op: s.Op, Resource: st.resource(u, typ)}
-		// A replacement shows the same URN more than once; its last state wins.
-		if j, ok := byURN[urn]; ok {
-			steps[j] = step
-			continue
-		}
-		byURN[urn] = len(steps)
-		steps = append(steps, step)
+		byURN[step.Resource.URN] = len(p.Steps)
+		p.Steps = append(p.Steps, *step)
 	}
-	if project == "" {
+	if p.Project == "" {
 		return nil, fmt.Errorf("reading a preview document: it has no steps")
 	}
-	if stackOp == "" {
-		stackOp = "same"
+	p.StackOp = cmp.Or(p.StackOp, "same")
+	if p.Outputs == nil {
+		p.Outputs = doc.Outputs
 	}
-	return build(project, stack, stackOp, doc.Config, steps, doc.Outputs)
+	for _, d := range doc.Diagnostics {
+		if d.Severity == "error" {
+			p.Errors = append(p.Errors, strings.TrimSpace(strings.TrimPrefix(d.Message, "error: ")))
+		}
+	}
+	return p, p.judge(opts)
+}
+
+// readStep reads one step of a preview: the resource as it will be (as it was, for a delete),
+// or nil for the stack itself and providers, whose project, stack and outputs it records.
+func (p *Plan) readStep(s documentStep, doc *document) (*Step, error) {
+	st := s.NewState
+	if isDelete(s.Op) || st == nil {
+		st = s.OldState
+	}
+	if st == nil {
+		return nil, nil
+	}
+	u, err := resource.ParseURN(cmp.Or(st.URN, s.URN))
+	if err != nil {
+		return nil, err
+	}
+	typ := cmp.Or(st.Type, string(u.Type()))
+	if p.Project == "" || typ == spec.StackType {
+		p.Project, p.Stack = string(u.Project()), string(u.Stack())
+	}
+	switch {
+	case typ == spec.StackType:
+		p.StackOp = s.Op
+		if doc.Outputs == nil {
+			doc.Outputs = st.Outputs
+		}
+		return nil, nil
+	case strings.HasPrefix(typ, spec.ProviderTypePrefix):
+		return nil, nil
+	}
+	step := &Step{Op: s.Op, Resource: st.resource(u, typ), ReplaceReasons: s.ReplaceReasons, DiffReasons: s.DiffReasons}
+	if s.OldState != nil && s.NewState != nil {
+		old := s.OldState.resource(u, typ)
+		step.Old = &old
+	}
+	return step, nil
 }
 
 // resource is the state as the inventory records a resource; u is its URN, typ its type.

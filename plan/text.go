@@ -10,7 +10,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/aiprod/aiprod-pubsub/policy/rules"
-
 	"github.com/aiprod/aiprod-pubsub/spec"
 )
 
@@ -42,29 +41,118 @@ func ordered(steps []Step) []Step {
 	return out
 }
 
-// WriteText writes the plan for people: resources and their key settings, the critical path,
-// config, outputs and the policy violations grouped by policy.
+// WriteText writes the plan for people: the engine's errors and the message losses first,
+// then the resources that change, most destructive first, with their key settings, the
+// critical path, config, outputs and the policy violations grouped by policy.
 func (p *Plan) WriteText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Offline plan of %s, stack %s: %s\n", p.Project, p.Stack, p.summaryLine())
+	fmt.Fprintf(&b, "%s of %s, stack %s: %s\n", p.title(), p.Project, p.Stack, p.summaryLine())
 	fmt.Fprintf(&b, "Critical path: %s\n", p.criticalPathLine())
+	fmt.Fprintf(&b, "Policy config: %s\n", p.policyConfigLine())
+	p.writeErrorsText(&b)
+	p.writeLossesText(&b)
+	if err := p.writeStepsText(&b); err != nil {
+		return err
+	}
+	p.writeConfigText(&b)
+	p.writeViolationsText(&b)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
 
-	b.WriteString("\nResources\n")
+// writeErrorsText lists the engine's errors: the preview failed.
+func (p *Plan) writeErrorsText(b *strings.Builder) {
+	if len(p.Errors) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\nThe preview failed: %d engine %s; nothing below is the whole change\n", len(p.Errors), plural(len(p.Errors), "error", "errors"))
+	for _, e := range p.Errors {
+		for line := range strings.Lines(e) {
+			fmt.Fprintf(b, "  %s\n", strings.TrimRight(line, "\n"))
+		}
+	}
+}
+
+// writeLossesText lists the changes that drop queued messages.
+func (p *Plan) writeLossesText(b *strings.Builder) {
+	if len(p.Losses) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\nMessage loss: %s\n", p.lossCounts())
+	for _, l := range p.Losses {
+		fmt.Fprintf(b, "  %s\n", l.Message)
+		if l.Accepted {
+			b.WriteString("    accepted by the reviewer (--accept-loss)\n")
+		} else {
+			fmt.Fprintf(b, "    not accepted: a reviewer accepts it with --accept-loss %s (the pull-request label accept-loss:%s)\n", l.Name, l.Name)
+		}
+	}
+}
+
+// lossCounts is "2 changes drop queued messages, 1 not accepted".
+func (p *Plan) lossCounts() string {
+	open := 0
+	for _, l := range p.Losses {
+		if !l.Accepted {
+			open++
+		}
+	}
+	return fmt.Sprintf("%d %s queued messages, %d not accepted", len(p.Losses), plural(len(p.Losses), "change drops", "changes drop"), open)
+}
+
+// writeStepsText writes the resource table: every resource of a new stack, or what a preview
+// changes, most destructive first, with why; unchanged resources are only counted.
+func (p *Plan) writeStepsText(b *strings.Builder) error {
+	steps, same := p.reviewSteps()
+	title := "Resources"
+	if p.isReview() {
+		title = fmt.Sprintf("Changes, most destructive first (%d unchanged)", same)
+	}
+	b.WriteString("\n" + title + "\n")
 	var table strings.Builder
 	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  OP\tTYPE\tNAME\tSETTINGS")
-	fmt.Fprintf(tw, "  %s\t%s\t%s\t\n", p.StackOp, kind(spec.StackType), p.Project+"-"+p.Stack)
-	for _, s := range ordered(p.Steps) {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", s.Op, kind(s.Resource.Type), s.Resource.Name,
-			strings.Join(settings(s.Resource), "; "))
+	if !unchanged(p.StackOp) {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t\n", p.StackOp, kind(spec.StackType), p.Project+"-"+p.Stack)
+	}
+	for _, s := range steps {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", s.Op, kind(s.Resource.Type), s.Resource.Name, strings.Join(rowSettings(s), "; "))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if len(steps) == 0 && unchanged(p.StackOp) {
+		b.WriteString("  (nothing changes)\n")
+		return nil
+	}
 	for line := range strings.Lines(table.String()) {
 		b.WriteString(strings.TrimRight(line, " \n") + "\n")
 	}
+	return nil
+}
 
+// rowSettings are a step's why, when it has one, then its key settings.
+func rowSettings(s Step) []string {
+	if w := why(s); w != "" {
+		return append([]string{w}, settings(s.Resource)...)
+	}
+	return settings(s.Resource)
+}
+
+// isReview reports whether the plan is a change to a stack that exists, as a preview of it
+// shows, rather than a new stack.
+func (p *Plan) isReview() bool {
+	return p.StackOp != opCreate || slices.ContainsFunc(p.Steps, func(s Step) bool { return s.Op != opCreate })
+}
+
+// reviewSteps are the steps a reviewer reads, in order, and how many are left out unchanged.
+func (p *Plan) reviewSteps() ([]Step, int) {
+	steps := reviewOrder(p.Steps)
+	return steps, len(p.Steps) - len(steps)
+}
+
+// writeConfigText writes the config and the outputs.
+func (p *Plan) writeConfigText(b *strings.Builder) {
 	if len(p.Config) > 0 {
 		b.WriteString("\nConfig\n")
 		for _, k := range slices.Sorted(maps.Keys(p.Config)) {
@@ -72,36 +160,40 @@ func (p *Plan) WriteText(w io.Writer) error {
 			if v == "" {
 				v = `""`
 			}
-			fmt.Fprintf(&b, "  %s: %s\n", k, v)
+			fmt.Fprintf(b, "  %s: %s\n", k, v)
 		}
 	}
-
 	b.WriteString("\nOutputs\n")
 	outs := flatten(p.Outputs)
 	if len(outs) == 0 {
 		b.WriteString("  (none)\n")
 	}
 	for _, kv := range outs {
-		fmt.Fprintf(&b, "  %s: %s\n", kv[0], kv[1])
+		fmt.Fprintf(b, "  %s: %s\n", kv[0], kv[1])
 	}
+}
 
-	fmt.Fprintf(&b, "\nPolicy violations (pack %s): ", rules.PackName)
-	if len(p.Violations) == 0 {
+// writeViolationsText writes the policy violations, mandatory policies first.
+func (p *Plan) writeViolationsText(b *strings.Builder) {
+	fmt.Fprintf(b, "\nPolicy violations (pack %s): ", rules.PackName)
+	switch {
+	case len(p.Violations) == 0 && len(p.Errors) > 0:
+		b.WriteString("none among the resources the failed preview lists\n")
+		return
+	case len(p.Violations) == 0:
 		b.WriteString("none\n")
-	} else {
-		b.WriteString(p.violationCounts() + "\n")
-		for _, g := range groupByPolicy(p.Violations) {
-			fmt.Fprintf(&b, "  %s (%s)\n", g[0].PolicyName, g[0].EnforcementLevel)
-			for _, v := range g {
-				fmt.Fprintf(&b, "    %s\n", v.URN)
-				for line := range strings.Lines(v.Message) {
-					fmt.Fprintf(&b, "      %s\n", strings.TrimRight(line, "\n"))
-				}
+		return
+	}
+	b.WriteString(p.violationCounts() + "\n")
+	for _, g := range groupByPolicy(p.Violations) {
+		fmt.Fprintf(b, "  %s (%s)\n", g[0].PolicyName, g[0].EnforcementLevel)
+		for _, v := range g {
+			fmt.Fprintf(b, "    %s\n", v.URN)
+			for line := range strings.Lines(v.Message) {
+				fmt.Fprintf(b, "      %s\n", strings.TrimRight(line, "\n"))
 			}
 		}
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }
 
 // summaryLine counts the steps by operation: "16 to create".
@@ -112,6 +204,14 @@ func (p *Plan) summaryLine() string {
 		parts = append(parts, fmt.Sprintf("%d to %s", sum[op], op))
 	}
 	return strings.Join(parts, ", ") + " (the stack included)"
+}
+
+// policyConfigLine names the policy config the plan was judged with.
+func (p *Plan) policyConfigLine() string {
+	if p.PolicyConfigFile == "" {
+		return "none, every policy's defaults"
+	}
+	return p.PolicyConfigFile
 }
 
 // criticalPathLine shows the critical path: "3 steps: topic a -> subscription b -> ...".
@@ -191,4 +291,12 @@ func flatten(m map[string]any) [][2]string {
 	}
 	walk("", m)
 	return out
+}
+
+// plural is one or many, as n asks.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -28,7 +28,7 @@ var allowed = map[string][]string{
 	"testkit":              {},
 	"ci/imports":           {},
 	"ci/workflows":         {},
-	"cmd/plan":             {"plan", "stackrun", "stacks"},
+	"cmd/plan":             {"plan", "policy/rules", "stackrun", "stacks"},
 	"cmd/emulator":         {"emulator", "stackrun", "stacks"},
 	"cmd/emulator/publish": {"schemas"},
 	"":                     {"stacks"}, // the program itself

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -254,7 +256,7 @@ func TestGoldenViolations(t *testing.T) {
 	for format, ext := range map[string]string{"text": "txt", "markdown": "md"} {
 		t.Run(format, func(t *testing.T) {
 			t.Parallel()
-			code, stdout, stderr := invoke(t, "--from", path, "--format", format)
+			code, stdout, stderr := invoke(t, "--project-dir", projectDir, "--from", path, "--format", format)
 			require.Equal(t, 1, code, stderr)
 			golden(t, "dev-violating."+ext, stdout)
 		})
@@ -291,4 +293,44 @@ func TestNoInventedNumbers(t *testing.T) {
 	b, err = os.ReadFile(path)
 	require.NoError(t, err)
 	assert.Contains(t, string(b), "aiprod-pipeline-dlq-publisher-agent")
+}
+
+// asCommand makes the test binary run main() itself, as the built binary does, when a test
+// starts it with this variable set.
+const asCommand = "PLAN_TEST_RUN_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asCommand) == "1" {
+		main() // exits with the command's status
+	}
+	os.Exit(m.Run())
+}
+
+// TestBuiltBinaryExitStatus runs the command as its own process, as `go build -o bin/plan
+// ./cmd/plan` makes it, and reads the exit status the shell sees: 0, 1 and 2 stay apart, where
+// `go run` would turn both 1 and 2 into 1.
+func TestBuiltBinaryExitStatus(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		args []string
+		want int
+	}{
+		{[]string{"--project-dir", projectDir, "--stack", "dev"}, exitOK},
+		{[]string{"--project-dir", projectDir, "--from", filepath.Join("testdata", "previews", "dev-failed-config.json")}, exitBlocked},
+		{[]string{"--project-dir", projectDir, "--from", filepath.Join("testdata", "previews", "dev-replace-ordering.json")}, exitBlocked},
+		{[]string{"--project-dir", projectDir, "--stack", "staging"}, exitError},
+	}
+	for _, tc := range cases {
+		cmd := exec.Command(os.Args[0], tc.args...)
+		cmd.Env = append(os.Environ(), asCommand+"=1")
+		err := cmd.Run()
+		code := 0
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			code = exit.ExitCode()
+		} else {
+			require.NoError(t, err)
+		}
+		assert.Equal(t, tc.want, code, "plan %v", tc.args)
+	}
 }
