@@ -5,12 +5,18 @@
 //     shellcheck on the run: scripts when shellcheck is on PATH. Under CI=true a missing
 //     shellcheck fails the test instead of linting less strictly than a developer's machine.
 //   - The project's own rules, each a check function over a workflow parsed by actionlint.Parse
-//     that returns its findings: every Pulumi.<stack>.yaml stack is planned, previewed and
-//     deployed; every preview and up runs the policy pack; prod is deployed in the production
-//     environment after dev; the Pulumi CLI version comes from go.mod; permissions are least
-//     privilege; a running preview or up is never cancelled; the pull-request workflow runs
-//     .ci/run; jobs that use secrets or a cloud identity skip forks' pull requests. Each check
-//     runs on the real workflows, which must pass, and on small bad workflows it must fail.
+//     that returns its findings: every Pulumi.<stack>.yaml stack is planned, previewed, reviewed
+//     and deployed; every preview and up runs the policy pack with the stack's policy config
+//     (policy/config/<stack>.json); prod is deployed in the production environment after dev;
+//     the Pulumi CLI version comes from go.mod; permissions are least privilege; a running
+//     preview or up is never cancelled; the pull-request workflow runs .ci/run; jobs that use
+//     secrets, a cloud identity or a pull-request comment skip forks' pull requests; the offline
+//     plan runs as the binary go build -o bin/plan ./cmd/plan makes, never through go run; each
+//     preview is reviewed by ./bin/plan --from, posted as one sticky comment per stack and gated
+//     on the preview's and the review's exit statuses; --accept-loss comes only from the pull
+//     request's accept-loss:<name> labels, which re-run the workflow when they change; and a
+//     step passes an action only the inputs it declares. Each check runs on the real workflows,
+//     which must pass, and on small bad workflows it must fail.
 //
 // The package imports neither the Pulumi SDK nor any other package of this module, so
 // `go test ./ci/...` builds and runs quickly on its own.

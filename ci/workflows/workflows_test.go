@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -129,6 +130,26 @@ func TestWorkflowsKeepTheRules(t *testing.T) {
 					t.Errorf("%s breaks the %s rule: %s", filepath.Base(file), c.name, f)
 				}
 			})
+		}
+	}
+}
+
+// TestPolicyConfigsExist: every policy config a workflow passes (to a preview, an up, the
+// offline plan or the review) is a file of the repository, so no run fails on a missing one
+// and no stack's config is missing.
+func TestPolicyConfigsExist(t *testing.T) {
+	t.Parallel()
+	seen := map[string]bool{}
+	for _, file := range workflowFiles(t) {
+		for _, o := range ops(parseFile(t, file)) {
+			config := path.Clean(o.policyConfig)
+			if o.policyConfig == "" || seen[config] {
+				continue
+			}
+			seen[config] = true
+			if _, err := os.Stat(filepath.Join(repoRoot, filepath.FromSlash(config))); err != nil {
+				t.Errorf("%s: job %q step %q passes policy config %s for stack %q: %v", filepath.Base(file), o.job, o.step, config, o.stack, err)
+			}
 		}
 	}
 }
