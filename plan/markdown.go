@@ -28,7 +28,7 @@ func (p *Plan) WriteMarkdown(w io.Writer) error {
 					urnName(v.URN), cell(v.Message))
 			}
 		}
-		b.WriteString("\n#### Changes\n\n")
+		b.WriteString("\n#### Counts\n\n")
 	}
 	p.writeCountsMarkdown(&b)
 	p.writeStepsMarkdown(&b)

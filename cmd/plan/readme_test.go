@@ -62,17 +62,29 @@ func outputsTable(t *testing.T) string {
 	return b.String()
 }
 
+// quote makes text a Markdown block quote.
+func quote(text string) string {
+	var b strings.Builder
+	for line := range strings.Lines(text) {
+		b.WriteString(strings.TrimRight("> "+line, " \n") + "\n")
+	}
+	return b.String()
+}
+
 // TestReadme keeps README.md's generated blocks equal to what the code says: the config table
-// (the program's keys and Pulumi.yaml), the outputs table (what the program exports) and the
-// diagram (the dev stack's mermaid plan). `go test ./cmd/plan -update` rewrites them; it is
+// (the program's keys and Pulumi.yaml), the outputs table (what the program exports), the
+// diagram (the dev stack's mermaid plan) and the example review (of a real preview). `go test ./cmd/plan -update` rewrites them; it is
 // the one test that writes the README.
 func TestReadme(t *testing.T) {
 	t.Parallel()
 	code, diagram, stderr := invoke(t, "--project-dir", projectDir, "--stack", "dev", "--format", "mermaid")
 	require.Equal(t, 0, code, stderr)
+	_, review, _ := invoke(t, "--project-dir", projectDir, "--from", filepath.Join("testdata", "previews", "dev-replace-ordering.json"), "--format", "markdown")
+	require.NotEmpty(t, review)
 	testkit.ReadmeBlocks(t, "./cmd/plan", filepath.Join(projectDir, "README.md"), map[string]string{
 		"plan --stack dev --format mermaid": "```mermaid\n" + diagram + "```\n",
 		"config table":                      configTable(t),
 		"outputs table":                     outputsTable(t),
+		"review example":                    quote(review),
 	})
 }
