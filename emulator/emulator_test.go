@@ -41,8 +41,14 @@ func topology(t *testing.T, stack string, edit func(map[string]string), breakIt 
 
 func TestFromResult(t *testing.T) {
 	t.Parallel()
-	// Both stacks skip the schemas and the grants; only dev creates the account.
+	// Both stacks skip the alerts, the schemas and the grants; only dev creates the account,
+	// only prod a notification channel; the dashboard is the stack's.
 	common := []string{
+		"gcp:monitoring/alertPolicy:AlertPolicy aiprod-pipeline-dead-letters-alert",
+		"gcp:monitoring/alertPolicy:AlertPolicy aiprod-pipeline-dlq-backlog-alert",
+		"gcp:monitoring/alertPolicy:AlertPolicy aiprod-pipeline-publish-errors-alert",
+		"gcp:monitoring/alertPolicy:AlertPolicy aiprod-pipeline-retention-alert",
+		"gcp:monitoring/alertPolicy:AlertPolicy aiprod-pipeline-stalled-alert",
 		"gcp:pubsub/schema:Schema aiprod-pipeline-jobs-schema",
 		"gcp:pubsub/schema:Schema aiprod-pipeline-results-schema",
 		"gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember aiprod-pipeline-jobs-sub-subscriber-agent",
@@ -57,9 +63,11 @@ func TestFromResult(t *testing.T) {
 		stack, project string
 		skipped        []string
 	}{
-		{"dev", "aiprod-dev-000000", append(slices.Clone(common), "gcp:serviceaccount/account:Account aiprod-sa")},
+		{"dev", "aiprod-dev-000000", append(slices.Clone(common), "gcp:monitoring/dashboard:Dashboard aiprod-pubsub-dev-dashboard",
+			"gcp:serviceaccount/account:Account aiprod-sa")},
 		// prod references an existing account: nothing to skip for it.
-		{"prod", "aiprod-prod-000000", common},
+		{"prod", "aiprod-prod-000000", append(slices.Clone(common), "gcp:monitoring/dashboard:Dashboard aiprod-pubsub-prod-dashboard",
+			"gcp:monitoring/notificationChannel:NotificationChannel email-aiprod-oncall@example.com")},
 	}
 	for _, tc := range tests {
 		t.Run(tc.stack, func(t *testing.T) {

@@ -57,6 +57,10 @@ var skipReasons = map[string]string{
 	spec.SubscriptionIAMMemberType: "the emulator has no IAM; every client may publish and pull",
 	spec.ServiceAccountType:        "the emulator has no service accounts and needs no credentials",
 	spec.SchemaType:                "the in-memory Pub/Sub does not enforce schemas; the rehearsal checks every message it publishes against schemas/ instead",
+	spec.AlertPolicyType:           "the emulator has no Cloud Monitoring",
+	spec.NotificationChannelType:   "the emulator has no Cloud Monitoring",
+	spec.DashboardType:             "the emulator has no Cloud Monitoring",
+	spec.CryptoKeyIAMMemberType:    "the emulator has no Cloud KMS; its topics are not encrypted",
 }
 
 // FromResult builds the topology of a rendered stack. project is the stack's gcp:project;

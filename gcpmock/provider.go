@@ -50,6 +50,10 @@ var providers = map[string]func(state) (string, error){
 	spec.TopicIAMMemberType:        topicMember,
 	spec.SubscriptionIAMMemberType: subscriptionMember,
 	spec.ServiceAccountType:        serviceAccount,
+	spec.AlertPolicyType:           alertPolicy,
+	spec.NotificationChannelType:   notificationChannel,
+	spec.DashboardType:             dashboard,
+	spec.CryptoKeyIAMMemberType:    cryptoKeyMember,
 }
 
 // provide fills in what the provider computes for r and returns its id.
@@ -123,4 +127,40 @@ func serviceAccount(s state) (string, error) {
 	s.set("name", spec.ServiceAccountName(s.project, email))
 	s.set("uniqueId", ProjectNumber(email)+"000000000")
 	return spec.ServiceAccountName(s.project, email), nil
+}
+
+// monitoringID is a monitoring resource's full name, with a stable number for its id.
+func monitoringID(s state, collection string) string {
+	return spec.ProjectName(s.project) + "/" + collection + "/" + ProjectNumber(s.r.Name)
+}
+
+func alertPolicy(s state) (string, error) {
+	if s.str("displayName") == "" {
+		return "", errors.New("an alert policy needs a displayName")
+	}
+	id := monitoringID(s, "alertPolicies")
+	s.set("name", id)
+	return id, nil
+}
+
+func notificationChannel(s state) (string, error) {
+	if s.str("type") == "" {
+		return "", errors.New("a notification channel needs a type")
+	}
+	id := monitoringID(s, "notificationChannels")
+	s.set("name", id)
+	s.setDefault("enabled", true)
+	return id, nil
+}
+
+func dashboard(s state) (string, error) {
+	if s.str("dashboardJson") == "" {
+		return "", errors.New("a dashboard needs its dashboardJson")
+	}
+	return monitoringID(s, "dashboards"), nil
+}
+
+func cryptoKeyMember(s state) (string, error) {
+	s.set("etag", "BwY"+s.r.Name)
+	return spec.MemberID(s.str("cryptoKeyId"), s.str("role"), s.str("member")), nil
 }

@@ -32,6 +32,12 @@ type PipelineArgs struct {
 	// Schemas are the Avro definitions of the message contracts, keyed by Queue.Contract().
 	// Required when Settings.EnforceSchemas is true.
 	Schemas map[spec.Contract]string
+	// NotificationChannels are the channels the pipeline's alerts notify. Optional; defaults to
+	// none (the alerts show in Cloud Monitoring only).
+	NotificationChannels pulumi.StringArrayInput
+	// TopicsDependOn are resources the topics must wait for: the service agent's grant on the
+	// KMS key, without which GCP refuses an encrypted topic. Optional.
+	TopicsDependOn []pulumi.Resource
 }
 
 // Pipeline is one pipeline's topology, the parent of all of its resources.
@@ -75,7 +81,8 @@ func (a PipelineArgs) validate() error {
 	return nil
 }
 
-// NewPipeline declares a pipeline's topics, subscriptions and IAM members under one component.
+// NewPipeline declares a pipeline's topics, subscriptions, IAM members and alert policies under
+// one component.
 // It validates every argument before it registers anything.
 func NewPipeline(ctx *pulumi.Context, args PipelineArgs, opts ...pulumi.ResourceOption) (*Pipeline, error) {
 	if err := args.validate(); err != nil {
@@ -99,6 +106,9 @@ func NewPipeline(ctx *pulumi.Context, args PipelineArgs, opts ...pulumi.Resource
 		return nil, err
 	}
 	if err := b.iam(topics, subs); err != nil {
+		return nil, err
+	}
+	if err := b.alerts(); err != nil {
 		return nil, err
 	}
 	p.Outputs = pulumi.StringMap{}

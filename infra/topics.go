@@ -27,7 +27,7 @@ func (b builder) topics(contracts map[spec.Queue]*pubsub.Schema) (map[spec.Queue
 				AllowedPersistenceRegions: pulumi.ToStringArray(s.AllowedPersistenceRegions),
 			}
 		}
-		opts := b.opts()
+		opts := append(b.opts(), pulumi.DependsOn(b.args.TopicsDependOn))
 		if schema, ok := contracts[q]; ok {
 			// The setting names the schema by its id, built from config rather than from the
 			// schema's outputs: a new revision of the definition never changes the topic.

@@ -20,6 +20,7 @@ func (p *Plan) WriteMermaid(w io.Writer) error {
 	m.contractEdges()
 	m.deliveryEdges()
 	m.grantEdges()
+	m.alertEdges()
 	_, err := io.WriteString(w, m.b.String())
 	return err
 }
@@ -59,6 +60,8 @@ func (m *mermaid) node(r Step) string {
 		return fmt.Sprintf("%s([%s])", m.nodeID("s", name), label("subscription "+name))
 	case spec.SchemaType:
 		return fmt.Sprintf("%s[/%s/]", m.nodeID("c", name), label("schema "+name))
+	case spec.AlertPolicyType:
+		return fmt.Sprintf("%s>%s]", m.nodeID("a", r.Resource.Name), label("alert "+r.Resource.Name))
 	}
 	return ""
 }
@@ -176,6 +179,32 @@ func (m *mermaid) grantEdges() {
 			continue
 		}
 		fmt.Fprintf(&m.b, "  %s -->|%s| %s\n", m.principal[show(in, "member")], spec.RoleName(show(in, "role")), target)
+	}
+}
+
+// alertEdges link each alert policy to the subscriptions and topics it watches.
+func (m *mermaid) alertEdges() {
+	for _, s := range m.steps {
+		if s.Resource.Type != spec.AlertPolicyType {
+			continue
+		}
+		seen := map[string]bool{}
+		conds, _ := lookup(s.Resource.Inputs, "conditions")
+		if !conds.IsArray() {
+			continue
+		}
+		for _, c := range conds.ArrayValue() {
+			if !c.IsObject() {
+				continue
+			}
+			_, kind, name, ok := spec.ParseFilter(show(c.ObjectValue(), "conditionThreshold.filter"))
+			prefix := map[string]string{"subscription": "s", "topic": "t"}[kind]
+			if !ok || seen[kind+name] {
+				continue
+			}
+			seen[kind+name] = true
+			fmt.Fprintf(&m.b, "  %s -.- %s\n", m.nodeID(prefix, name), m.nodeID("a", s.Resource.Name))
+		}
 	}
 }
 

@@ -64,7 +64,7 @@ func TestGrowsLinearly(t *testing.T) {
 	}
 	perPipeline := counts[2] - counts[1]
 	fixed := counts[1] - perPipeline
-	assert.Equal(t, 16, perPipeline, "resources per pipeline: component, 2 schemas, 3 topics, 3 subscriptions, 7 members")
+	assert.Equal(t, 21, perPipeline, "resources per pipeline: component, 2 schemas, 3 topics, 3 subscriptions, 7 members, 5 alert policies")
 	for n, c := range counts {
 		assert.Equal(t, fixed+perPipeline*n, c, "%d pipelines", n)
 	}

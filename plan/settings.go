@@ -22,6 +22,10 @@ var kinds = map[string]string{
 	spec.ServiceAccountType:        "service account",
 	spec.PipelineType:              "pipeline",
 	spec.SchemaType:                "schema",
+	spec.AlertPolicyType:           "alert policy",
+	spec.NotificationChannelType:   "notification channel",
+	spec.DashboardType:             "dashboard",
+	spec.CryptoKeyIAMMemberType:    "KMS key IAM member",
 }
 
 // kind is a short name for a type token: "topic", "subscription IAM member"; the token itself
@@ -57,6 +61,15 @@ func settings(r inventory.Resource) []string {
 		add("member %s", show(in, "member"))
 	case spec.ServiceAccountType:
 		add("account %s", show(in, "accountId"))
+	case spec.AlertPolicyType:
+		out = alertSettings(in)
+	case spec.NotificationChannelType:
+		add("%s %s", show(in, "type"), show(in, "labels.email_address"))
+	case spec.DashboardType:
+		add("backlog, oldest unacked age and dead letters per subscription")
+	case spec.CryptoKeyIAMMemberType:
+		add("%s on %s", show(in, "role"), show(in, "cryptoKeyId"))
+		add("member %s", show(in, "member"))
 	}
 	if r.Protect {
 		add("protected")
@@ -139,4 +152,35 @@ func recordName(definition string) string {
 		return ""
 	}
 	return schema.Name
+}
+
+// alertSettings are an alert policy's conditions: what each watches, its threshold and how long
+// it must hold, and the channels it notifies.
+func alertSettings(in resource.PropertyMap) []string {
+	var out []string
+	conds, _ := lookup(in, "conditions")
+	if conds.IsArray() {
+		for _, c := range conds.ArrayValue() {
+			if !c.IsObject() {
+				continue
+			}
+			th := c.ObjectValue()
+			metric, _, name, ok := spec.ParseFilter(show(th, "conditionThreshold.filter"))
+			if !ok {
+				continue
+			}
+			cond := fmt.Sprintf("%s %s > %s", name, spec.MetricName(metric), show(th, "conditionThreshold.thresholdValue"))
+			if show(th, "conditionThreshold.denominatorFilter") != "" {
+				cond += " of requests"
+			}
+			if d := show(th, "conditionThreshold.duration"); d != "" && d != "0s" {
+				cond += " for " + duration(d)
+			}
+			out = append(out, cond)
+		}
+	}
+	if ch := show(in, "notificationChannels"); ch != "" {
+		out = append(out, "notifies "+ch)
+	}
+	return out
 }

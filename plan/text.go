@@ -21,6 +21,7 @@ var kindRank = map[string]int{
 	spec.SubscriptionType:          4,
 	spec.TopicIAMMemberType:        5,
 	spec.SubscriptionIAMMemberType: 6,
+	spec.AlertPolicyType:           7,
 }
 
 // ordered returns the steps in reading order: by kind, then name, then URN.

@@ -130,3 +130,9 @@ func TopicOutput(q Queue) string { return string(q) + "Topic" }
 
 // SubscriptionOutput is the pipeline output holding a queue's subscription id: jobsSubscription.
 func SubscriptionOutput(q Queue) string { return string(q) + "Subscription" }
+
+// AlertName is the logical name of one of a pipeline's alert policies:
+// <prefix>-<pipeline>-<alert>-alert.
+func AlertName(prefix, pipeline, alert string) string {
+	return prefix + "-" + pipeline + "-" + alert + "-alert"
+}

@@ -60,6 +60,8 @@ type Settings struct {
 	// Protect protects topics, subscriptions, schemas and a created service account, so that a
 	// destroy or a replacement cannot drop queued messages. Default false.
 	Protect bool
+	// Alerts are the alerting settings. Default: thresholds derived from the settings above.
+	Alerts Alerts
 }
 
 // The spec's names: the default pipeline, prefix and application service account.
@@ -88,6 +90,7 @@ func Defaults() Settings {
 		RetryMaximumBackoffSeconds: backoffRange.Max,
 		AppSubscriptions:           []Queue{Jobs},
 		EnforceSchemas:             true,
+		Alerts:                     defaultAlerts(),
 	}
 }
 

@@ -96,6 +96,7 @@ func (s Settings) Validate() Problems {
 	if len(s.AppSubscriptions) != len(slices.Compact(slices.Sorted(slices.Values(s.AppSubscriptions)))) {
 		ps = append(ps, Problem{Field: "AppSubscriptions", Value: fmt.Sprint(s.AppSubscriptions), Allowed: "entries must be unique"})
 	}
+	ps = append(ps, s.Alerts.validate()...)
 	for _, r := range s.AllowedPersistenceRegions {
 		if !regionRE.MatchString(r) {
 			ps = append(ps, Problem{Field: "AllowedPersistenceRegions", Value: r, Allowed: "each entry must be a GCP region such as europe-west1"})

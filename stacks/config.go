@@ -195,6 +195,12 @@ func (c Config) validate() spec.Problems {
 	}
 	ps = append(ps, spec.ValidateLabels(c.Labels)...)
 	ps = append(ps, c.Settings.Validate()...)
+	if c.Settings.Protect && len(c.Settings.Alerts.NotificationChannels)+len(c.Settings.Alerts.Emails) == 0 {
+		// A protected stack is a production stack: its alerts must reach someone.
+		ps = append(ps, spec.Problem{Field: "Alerts.Emails", Value: "[]",
+			Allowed: "a protected (production) stack needs a notification channel: set Alerts.Emails or Alerts.NotificationChannels",
+			Refs:    []string{"Alerts.Emails", "Alerts.NotificationChannels"}})
+	}
 	blind := c.SecretKMSKeyName && c.KMSKeyName == spec.Secret
 	if c.KMSKeyName != "" && !blind {
 		if err := spec.CheckKMSKeyName(c.KMSKeyName); err != nil {

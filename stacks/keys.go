@@ -48,6 +48,25 @@ var Keys = []Key{
 	field("kmsKeyName", "string", "KMSKeyName", func(c *Config) *string { return &c.KMSKeyName }),
 	field("allowedPersistenceRegions", "array", "AllowedPersistenceRegions", func(c *Config) *[]string { return &c.Settings.AllowedPersistenceRegions }),
 	field("enforceSchemas", "boolean", "EnforceSchemas", func(c *Config) *bool { return &c.Settings.EnforceSchemas }),
+	stalledKey("alertStalledJobsSeconds", spec.Jobs),
+	stalledKey("alertStalledResultsSeconds", spec.Results),
+	field("alertRetentionPercent", "integer", "Alerts.RetentionPercent", func(c *Config) *int { return &c.Settings.Alerts.RetentionPercent }),
+	field("alertDeadLetterBacklogMinutes", "integer", "Alerts.DeadLetterBacklogMinutes", func(c *Config) *int { return &c.Settings.Alerts.DeadLetterBacklogMinutes }),
+	field("alertPublishErrorPercent", "integer", "Alerts.PublishErrorPercent", func(c *Config) *int { return &c.Settings.Alerts.PublishErrorPercent }),
+	field("alertNotificationChannels", "array", "Alerts.NotificationChannels", func(c *Config) *[]string { return &c.Settings.Alerts.NotificationChannels }),
+	field("alertEmails", "array", "Alerts.Emails", func(c *Config) *[]string { return &c.Settings.Alerts.Emails }),
+}
+
+// stalledKey is the key that overrides a queue's stalled-consumer threshold; 0 derives it.
+func stalledKey(name string, q spec.Queue) Key {
+	return Key{Name: name, Type: "integer", fields: []string{"Alerts.StalledSeconds[" + string(q) + "]"},
+		get: func(c Config) any { return c.Settings.Alerts.StalledSeconds[q] },
+		set: func(c *Config, v any) {
+			if c.Settings.Alerts.StalledSeconds == nil {
+				c.Settings.Alerts.StalledSeconds = map[spec.Queue]int{}
+			}
+			c.Settings.Alerts.StalledSeconds[q] = v.(int)
+		}}
 }
 
 // field is a key that sets one field of Config.

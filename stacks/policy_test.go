@@ -100,8 +100,9 @@ func TestBreakingOneSpecPropertyFiresItsPolicy(t *testing.T) {
 		{"dlq subscription dead-letters", "dev", testkit.Set(typeSubscription, dlqSub, property.New(map[string]property.Value{
 			"deadLetterTopic": property.New("projects/aiprod-dev-000000/topics/aiprod-pipeline-jobs"), "maxDeliveryAttempts": property.New(5.0),
 		}), "deadLetterPolicy"),
-			// It also becomes a dead-lettering subscription without the service agent's grants.
-			[]string{rules.PolicyDeadLetter, rules.PolicyDeadLetterIAM}},
+			// It also becomes a dead-lettering subscription without the service agent's grants
+			// or a dead-letter alert.
+			[]string{rules.PolicyDeadLetter, rules.PolicyDeadLetterIAM, rules.PolicyDeadLetterAlert}},
 		{"no service-agent grant on the jobs subscription", "dev", testkit.Drop(typeSubIAM, "aiprod-pipeline-jobs-sub-subscriber-agent"),
 			[]string{rules.PolicyDeadLetterIAM}},
 		{"no service-agent grant on the results subscription", "prod", testkit.Drop(typeSubIAM, "aiprod-pipeline-results-sub-subscriber-agent"),
@@ -263,6 +264,9 @@ func TestEveryAcceptedConfigCanPassTheGate(t *testing.T) {
 		// minimum (10 by default).
 		"retryMinimumBackoffSeconds": {Min: 0, Max: 600}, "retryMaximumBackoffSeconds": {Min: 10, Max: 600},
 		"messageRetentionSeconds": spec.RetentionRange, "dlqMessageRetentionSeconds": spec.RetentionRange,
+		"alertStalledJobsSeconds": {Min: 0, Max: spec.RetentionRange.Max}, "alertStalledResultsSeconds": {Min: 0, Max: spec.RetentionRange.Max},
+		"alertRetentionPercent": spec.RetentionPercentRange, "alertDeadLetterBacklogMinutes": spec.BacklogMinutesRange,
+		"alertPublishErrorPercent": spec.PublishErrorPercentRange,
 	}
 	type variant struct{ stack, key, value string }
 	variants := []variant{
@@ -274,6 +278,8 @@ func TestEveryAcceptedConfigCanPassTheGate(t *testing.T) {
 		{"prod", "allowedPersistenceRegions", `["europe-west1"]`},
 		{"dev", "projectNumber", "123456789012"},
 		{"dev", "serviceAccountId", "worker-sa"},
+		{"dev", "alertEmails", `["oncall@example.com","team@example.com"]`},
+		{"prod", "alertNotificationChannels", `["projects/aiprod-prod-000000/notificationChannels/123"]`},
 	}
 	for _, k := range stacks.Keys {
 		for _, stack := range []string{"dev", "prod"} {
@@ -290,7 +296,13 @@ func TestEveryAcceptedConfigCanPassTheGate(t *testing.T) {
 	for _, v := range variants {
 		t.Run(v.stack+"/"+v.key+"="+v.value, func(t *testing.T) {
 			t.Parallel()
-			res, files, err := stackrun.Stack("..", v.stack, func(values map[string]string) { values[stacks.Namespace+":"+v.key] = v.value })
+			res, files, err := stackrun.Stack("..", v.stack, func(values map[string]string) {
+				values[stacks.Namespace+":"+v.key] = v.value
+				if v.key == "protect" && v.value == "true" {
+					// A protected stack needs a notification channel.
+					values[stacks.Namespace+":alertEmails"] = `["oncall@example.com"]`
+				}
+			})
 			require.NoError(t, err, "the program accepts %s=%s", v.key, v.value)
 			cfg, err := stacks.Parse(v.stack, files.Config)
 			require.NoError(t, err)

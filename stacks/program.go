@@ -105,18 +105,33 @@ func Deploy(ctx *pulumi.Context, raw Raw) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
+	channels, err := infra.NotificationChannels(ctx, cfg.Project, cfg.Settings.Alerts)
+	if err != nil {
+		return nil, err
+	}
+	var topicsDependOn []pulumi.Resource
+	if key := cfg.kmsKeyName(); key != nil {
+		grant, err := infra.KeyGrant(ctx, key.ToStringPtrOutput().Elem(), number)
+		if err != nil {
+			return nil, err
+		}
+		topicsDependOn = append(topicsDependOn, grant)
+	}
+	var subscriptions []string
 	pipelines := pulumi.Map{}
 	for _, name := range cfg.Pipelines {
 		p, err := infra.NewPipeline(ctx, infra.PipelineArgs{
-			Pipeline:      name,
-			Project:       cfg.Project,
-			ProjectNumber: number,
-			Environment:   cfg.Stack,
-			Labels:        cfg.Labels,
-			AppMember:     acct.Member,
-			KMSKeyName:    cfg.kmsKeyName(),
-			Settings:      cfg.Settings,
-			Schemas:       cfg.Schemas,
+			Pipeline:             name,
+			Project:              cfg.Project,
+			ProjectNumber:        number,
+			Environment:          cfg.Stack,
+			Labels:               cfg.Labels,
+			AppMember:            acct.Member,
+			KMSKeyName:           cfg.kmsKeyName(),
+			Settings:             cfg.Settings,
+			Schemas:              cfg.Schemas,
+			TopicsDependOn:       topicsDependOn,
+			NotificationChannels: channels,
 		})
 		if err != nil {
 			return nil, err
@@ -126,6 +141,12 @@ func Deploy(ctx *pulumi.Context, raw Raw) (pulumi.Map, error) {
 			out[k] = v
 		}
 		pipelines[name] = out
+		for _, q := range spec.Queues {
+			subscriptions = append(subscriptions, spec.SubscriptionName(cfg.Settings.NamePrefix, name, q))
+		}
+	}
+	if err := infra.NewDashboard(ctx, infra.DashboardArgs{Project: cfg.Project, Stack: cfg.Stack, Subscriptions: subscriptions}); err != nil {
+		return nil, err
 	}
 	outputs := pulumi.Map{spec.PipelinesOutput: pipelines}
 	for k, v := range outputs {

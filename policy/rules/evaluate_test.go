@@ -18,6 +18,7 @@ var specNames = []string{
 	"pubsub-no-expiration", "pubsub-dlq-retention", "iam-no-public-members", "iam-additive-only",
 	"iam-pubsub-roles", "no-service-account-keys", "required-labels", "prod-protect", "pipeline-topology",
 	"pubsub-topic-schema",
+	"monitoring-dead-letter-alert",
 }
 
 func TestPack(t *testing.T) {
@@ -25,14 +26,14 @@ func TestPack(t *testing.T) {
 	pack, err := newPack("dev")
 	require.NoError(t, err)
 	assert.Equal(t, "aiprod-pubsub", pack.Name())
-	assert.Equal(t, "0.1.0", pack.Version().String())
+	assert.Equal(t, "0.2.0", pack.Version().String())
 	var names []string
 	for _, p := range pack.Policies() {
 		names = append(names, p.Name())
 		assert.Equal(t, policyx.EnforcementLevelMandatory, p.EnforcementLevel(), p.Name())
 		assert.NotEmpty(t, p.Description(), p.Name())
 		_, stack := p.(policyx.StackValidationPolicy)
-		assert.Equal(t, slices.Contains([]string{PolicyDeadLetterIAM, PolicyPipelineTopology}, p.Name()), stack, p.Name())
+		assert.Equal(t, slices.Contains([]string{PolicyDeadLetterIAM, PolicyPipelineTopology, PolicyDeadLetterAlert}, p.Name()), stack, p.Name())
 	}
 	assert.Equal(t, specNames, names)
 }

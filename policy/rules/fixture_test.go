@@ -103,6 +103,7 @@ func fixture(stack, stem string) []policyx.AnalyzerResource {
 	grant(typeSubIAMMember, "subscription", stem+"-jobs-sub", roleSubscriber, testApp, "app")
 	grant(typeSubIAMMember, "subscription", stem+"-jobs-sub", roleSubscriber, testAgent, "agent")
 	grant(typeSubIAMMember, "subscription", stem+"-results-sub", roleSubscriber, testAgent, "agent")
+	rs = append(rs, deadLetterAlertResource(stack, stem, stem+"-jobs-sub", stem+"-results-sub"))
 	if stack == "prod" {
 		for i := range rs {
 			if isQueueResource(rs[i].Type) {
@@ -195,4 +196,14 @@ func TestFixturePassesEveryPolicy(t *testing.T) {
 			assert.Empty(t, vs)
 		})
 	}
+}
+
+// deadLetterAlertResource is an alert policy on the dead letters of subs.
+func deadLetterAlertResource(stack, stem string, subs ...string) policyx.AnalyzerResource {
+	var conds []any
+	for _, sub := range subs {
+		conds = append(conds, map[string]any{"displayName": "dead letters from " + sub,
+			"conditionThreshold": map[string]any{"filter": spec.SubscriptionFilter(spec.MetricDeadLetters, sub), "comparison": "COMPARISON_GT"}})
+	}
+	return newResource(stack, spec.AlertPolicyType, stem+"-dead-letters-alert", map[string]any{"displayName": "Dead letters arriving", "conditions": conds})
 }

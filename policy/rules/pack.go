@@ -14,7 +14,7 @@ import (
 const PackName = "aiprod-pubsub"
 
 // Version is the policy pack's version.
-var Version = semver.MustParse("0.1.0")
+var Version = semver.MustParse("0.2.0")
 
 // Pack is the policy pack for the stack that ctx runs; policy/main.go passes it to policyx.Main.
 func Pack(ctx *pulumi.Context) (policyx.PolicyPack, error) {
@@ -43,5 +43,6 @@ func policies(stack string) []policyx.Policy {
 		prodProtect(stack),
 		pipelineTopology(),
 		topicSchema(),
+		deadLetterAlert(),
 	}
 }

@@ -34,12 +34,12 @@ func TestAckDeadline(t *testing.T) {
 				"expirationPolicy": map[string]any{"ttl": ""}, "labels": map[string]any{"app": "a", "env": "dev", "managed-by": "pulumi"},
 				"deadLetterPolicy": map[string]any{"deadLetterTopic": "projects/p/topics/" + stem + "-dlq", "maxDeliveryAttempts": 5},
 			}))},
-			also: []string{PolicyDeadLetterIAM}},
+			also: []string{PolicyDeadLetterAlert, PolicyDeadLetterIAM}},
 		{name: "other subscription above 600",
 			changes: []testkit.Change{testkit.Set(typeSubscription, jobsSub, "aiprod-pipeline-jobs-worker", "name"), testkit.Set(typeSubscription, jobsSub, 601, "ackDeadlineSeconds")},
 			// Renaming the jobs subscription also breaks the topology and the grants that name it.
 			want: []string{`subscription "aiprod-pipeline-jobs-worker"`, "ackDeadlineSeconds 601", "between 10 and 600"},
-			also: []string{PolicyPipelineTopology, PolicyDeadLetterIAM}},
+			also: []string{PolicyDeadLetterAlert, PolicyPipelineTopology, PolicyDeadLetterIAM}},
 		{name: "below 10 for an unnamed role",
 			changes: []testkit.Change{testkit.Add(newResource("dev", typeSubscription, "x", map[string]any{"ackDeadlineSeconds": 5}))},
 			want:    []string{`subscription "x"`, "ackDeadlineSeconds 5", "between 10 and 600"},
@@ -88,7 +88,7 @@ func TestDeadLetter(t *testing.T) {
 		{name: "dlq subscription with a dead-letter policy",
 			changes: []testkit.Change{testkit.Set(typeSubscription, dlqSub, map[string]any{"deadLetterTopic": dlqID, "maxDeliveryAttempts": 5}, "deadLetterPolicy")},
 			want:    []string{`subscription "aiprod-pipeline-dlq-sub"`, "deadLetterPolicy", `deadLetterTopic "` + dlqID + `"`},
-			also:    []string{PolicyDeadLetterIAM}},
+			also:    []string{PolicyDeadLetterAlert, PolicyDeadLetterIAM}},
 	})
 }
 

@@ -3,6 +3,7 @@ package rules
 import (
 	"testing"
 
+	"github.com/aiprod/aiprod-pubsub/spec"
 	"github.com/aiprod/aiprod-pubsub/testkit"
 )
 
@@ -64,7 +65,7 @@ func TestPipelineTopology(t *testing.T) {
 				"deadLetterPolicy": map[string]any{"deadLetterTopic": "projects/" + testProject + "/topics/" + stem + "-dlq", "maxDeliveryAttempts": 5},
 			}))},
 			want: []string{`topic "aiprod-pipeline-jobs"`, `subscription "audit"`},
-			also: []string{PolicyDeadLetterIAM}},
+			also: []string{PolicyDeadLetterAlert, PolicyDeadLetterIAM}},
 		{name: "app not publisher on the jobs topic", changes: []testkit.Change{testkit.Drop(typeTopicIAMMember, stem+"-jobs-publisher-app")},
 			want:    []string{`"` + testApp + `"`, "roles/pubsub.publisher", `topic "aiprod-pipeline-jobs"`},
 			wantURN: testURN("dev", typeTopic, stem+"-jobs")},
@@ -79,5 +80,26 @@ func TestPipelineTopology(t *testing.T) {
 				testkit.Drop(typeSubIAMMember, jobsSub+"-subscriber-app"),
 			},
 			want: []string{`pipeline "aiprod-pipeline"`, "no application service account"}, count: 4},
+	})
+}
+
+func TestDeadLetterAlert(t *testing.T) {
+	t.Parallel()
+	alert := stem + "-dead-letters-alert"
+	runCases(t, PolicyDeadLetterAlert, []ruleCase{
+		{name: "every dead-lettering subscription watched passes"},
+		{name: "no alert policy", changes: []testkit.Change{testkit.Drop(spec.AlertPolicyType, alert)},
+			want: []string{`subscription "aiprod-pipeline-jobs-sub" dead-letters, but no alert policy watches its subscription/dead_letter_message_count`}, count: 2},
+		{name: "results not watched", changes: []testkit.Change{testkit.Drop(spec.AlertPolicyType, alert),
+			testkit.Add(deadLetterAlertResource("dev", stem, stem+"-jobs-sub"))},
+			want: []string{`subscription "aiprod-pipeline-results-sub"`}, wantURN: subURN(resultsSub)},
+		{name: "an alert on another metric does not count", changes: []testkit.Change{
+			testkit.Set(spec.AlertPolicyType, alert, spec.SubscriptionFilter(spec.MetricUndelivered, stem+"-results-sub"), "conditions")},
+			want: []string{"dead-letters"}, count: 2},
+		{name: "results without dead-lettering need no alert",
+			changes: []testkit.Change{testkit.Set(typeSubscription, resultsSub, nil, "deadLetterPolicy"), testkit.Drop(spec.AlertPolicyType, alert),
+				testkit.Add(deadLetterAlertResource("dev", stem, stem+"-jobs-sub"))},
+			also: []string{PolicyDeadLetter}},
+		{name: "unknown conditions are not judged", changes: []testkit.Change{testkit.Set(spec.AlertPolicyType, alert, computed, "conditions")}},
 	})
 }

@@ -1,0 +1,153 @@
+package spec
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Type tokens of the monitoring and encryption resources the program creates.
+const (
+	AlertPolicyType                 = "gcp:monitoring/alertPolicy:AlertPolicy"
+	NotificationChannelType         = "gcp:monitoring/notificationChannel:NotificationChannel"
+	DashboardType                   = "gcp:monitoring/dashboard:Dashboard"
+	CryptoKeyIAMMemberType          = "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"
+	RoleCryptoKeyEncrypterDecrypter = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+)
+
+// Pub/Sub metric types the alerts and the dashboard read (Google's list of Pub/Sub metrics;
+// spec/testdata/pubsub-metrics.tsv keeps it, with its source).
+const (
+	MetricDeadLetters       = "pubsub.googleapis.com/subscription/dead_letter_message_count"
+	MetricOldestUnackedAge  = "pubsub.googleapis.com/subscription/oldest_unacked_message_age"
+	MetricUndelivered       = "pubsub.googleapis.com/subscription/num_undelivered_messages"
+	MetricSendRequests      = "pubsub.googleapis.com/topic/send_request_count"
+	subscriptionResource    = "pubsub_subscription"
+	topicResource           = "pubsub_topic"
+	successfulResponseClass = "success"
+)
+
+// Metrics lists every metric type the program uses.
+var Metrics = []string{MetricDeadLetters, MetricOldestUnackedAge, MetricUndelivered, MetricSendRequests}
+
+// SubscriptionFilter is a Cloud Monitoring filter of one metric of one subscription.
+func SubscriptionFilter(metric, subscription string) string {
+	return fmt.Sprintf(`metric.type = %q AND resource.type = %q AND resource.labels.subscription_id = %q`,
+		metric, subscriptionResource, subscription)
+}
+
+// TopicFilter is a Cloud Monitoring filter of one metric of one topic; failed selects the
+// requests whose response class is not success.
+func TopicFilter(metric, topic string, failed bool) string {
+	f := fmt.Sprintf(`metric.type = %q AND resource.type = %q AND resource.labels.topic_id = %q`, metric, topicResource, topic)
+	if failed {
+		f += fmt.Sprintf(` AND metric.labels.response_class != %q`, successfulResponseClass)
+	}
+	return f
+}
+
+var filterRE = regexp.MustCompile(`metric\.type = "([^"]+)" AND resource\.type = "[^"]+" AND resource\.labels\.(subscription|topic)_id = "([^"]+)"`)
+
+// ParseFilter reads back a filter of SubscriptionFilter or TopicFilter: the metric, the kind
+// of resource ("subscription" or "topic") and its name.
+func ParseFilter(filter string) (metric, kind, name string, ok bool) {
+	m := filterRE.FindStringSubmatch(filter)
+	if m == nil {
+		return "", "", "", false
+	}
+	return m[1], m[2], m[3], true
+}
+
+// MetricName is a metric type without its service: "subscription/dead_letter_message_count".
+func MetricName(metric string) string { return strings.TrimPrefix(metric, "pubsub.googleapis.com/") }
+
+// Alerts are a stack's alerting settings; zero values take the spec's derivations, as the
+// fields say.
+type Alerts struct {
+	// StalledSeconds overrides, for the jobs and results queues, the age of the oldest unacked
+	// message above which the consumers count as stalled. 0 derives it: MaxDeliveryAttempts ×
+	// (ack deadline + maximum backoff), how long a message may legitimately go unacked.
+	StalledSeconds map[Queue]int
+	// RetentionPercent is the share of a subscription's retention that the oldest unacked
+	// message may reach before the retention alert fires. Default 50.
+	RetentionPercent int
+	// DeadLetterBacklogMinutes is how long the dlq subscription may hold messages before the
+	// backlog alert fires. Default 60.
+	DeadLetterBacklogMinutes int
+	// PublishErrorPercent is the share of failed publish requests above which the publish
+	// alert fires. Default 1.
+	PublishErrorPercent int
+	// NotificationChannels are existing channels to notify: projects/<p>/notificationChannels/<id>.
+	NotificationChannels []string
+	// Emails are addresses to notify, each through an email channel the stack creates.
+	Emails []string
+}
+
+// The alerts' windows. Pub/Sub's backlog metrics have gaps, so no window is shorter than
+// five minutes.
+const (
+	AlertWindowSeconds   = 300
+	StalledForSeconds    = 600
+	PublishWindowSeconds = 600
+)
+
+// The alerts' bounds.
+var (
+	RetentionPercentRange    = Range{1, 99}
+	BacklogMinutesRange      = Range{AlertWindowSeconds / 60, 24 * 60}
+	PublishErrorPercentRange = Range{1, 100}
+	stalledSecondsRange      = Range{0, RetentionRange.Max}
+)
+
+func defaultAlerts() Alerts {
+	return Alerts{RetentionPercent: 50, DeadLetterBacklogMinutes: 60, PublishErrorPercent: 1}
+}
+
+// StalledThreshold is the stalled-consumer threshold of a queue's subscription, in seconds.
+func (s Settings) StalledThreshold(q Queue) int {
+	if n := s.Alerts.StalledSeconds[q]; n > 0 {
+		return n
+	}
+	return s.MaxDeliveryAttempts * (s.Subscriptions[q].AckDeadlineSeconds + s.RetryMaximumBackoffSeconds)
+}
+
+// RetentionThreshold is the retention alert's threshold of a queue's subscription, in seconds.
+func (s Settings) RetentionThreshold(q Queue) int {
+	return s.Subscriptions[q].MessageRetentionSeconds * s.Alerts.RetentionPercent / 100
+}
+
+var (
+	channelRE = regexp.MustCompile(`^projects/[^/]+/notificationChannels/[0-9]+$`)
+	emailRE   = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+)
+
+// validate checks the alerting settings.
+func (a Alerts) validate() Problems {
+	var ps Problems
+	inRange := func(field string, v int, r Range) {
+		if !r.Contains(v) {
+			ps = append(ps, Problem{Field: field, Value: v, Allowed: "must be " + r.String()})
+		}
+	}
+	for _, q := range []Queue{Jobs, Results} {
+		inRange("Alerts.StalledSeconds["+string(q)+"]", a.StalledSeconds[q], stalledSecondsRange)
+	}
+	inRange("Alerts.RetentionPercent", a.RetentionPercent, RetentionPercentRange)
+	inRange("Alerts.DeadLetterBacklogMinutes", a.DeadLetterBacklogMinutes, BacklogMinutesRange)
+	inRange("Alerts.PublishErrorPercent", a.PublishErrorPercent, PublishErrorPercentRange)
+	for _, c := range a.NotificationChannels {
+		if !channelRE.MatchString(c) {
+			ps = append(ps, Problem{Field: "Alerts.NotificationChannels", Value: c, Allowed: "each entry must be projects/<project>/notificationChannels/<number>"})
+		}
+	}
+	for _, e := range a.Emails {
+		if !emailRE.MatchString(e) {
+			ps = append(ps, Problem{Field: "Alerts.Emails", Value: e, Allowed: "each entry must be an e-mail address"})
+		}
+	}
+	return ps
+}
+
+// Percent formats a share for a message: "1%".
+func Percent(n int) string { return strconv.Itoa(n) + "%" }
