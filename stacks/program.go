@@ -77,24 +77,18 @@ func envConfig() (Raw, error) {
 	return raw, nil
 }
 
-// Deploy validates the config, then declares the application service account and every
-// pipeline, and exports their ids. Nothing is registered when the config has a problem. It
-// returns the stack's outputs, as exported.
+// Deploy validates the config, then declares the application service account, the
+// notification channels, the KMS key's grant, every pipeline and the dashboard, and exports
+// the pipelines' ids. Nothing is registered when the config has a problem. It returns the
+// stack's outputs, as exported.
 func Deploy(ctx *pulumi.Context, raw Raw) (pulumi.Map, error) {
 	cfg, err := Parse(ctx.Stack(), raw)
 	if err != nil {
 		return nil, err
 	}
-	number := cfg.ProjectNumber
-	if number == "" {
-		p, err := organizations.LookupProject(ctx, &organizations.LookupProjectArgs{ProjectId: &cfg.Project})
-		if err != nil {
-			return nil, fmt.Errorf("looking up the number of project %q: %w", cfg.Project, err)
-		}
-		if err := spec.CheckProjectNumber(p.Number); err != nil {
-			return nil, fmt.Errorf("project %q has number %q: %w", cfg.Project, p.Number, err)
-		}
-		number = p.Number
+	number, err := projectNumber(ctx, cfg)
+	if err != nil {
+		return nil, err
 	}
 	acct, err := infra.NewAppAccount(ctx, infra.AppAccountArgs{
 		AccountID: cfg.ServiceAccountID,
@@ -105,34 +99,24 @@ func Deploy(ctx *pulumi.Context, raw Raw) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	channels, err := infra.NotificationChannels(ctx, cfg.Project, cfg.Settings.Alerts)
-	if err != nil {
+	shared := infra.PipelineArgs{Project: cfg.Project, ProjectNumber: number, Environment: cfg.Stack, Labels: cfg.Labels,
+		AppMember: acct.Member, KMSKeyName: cfg.kmsKeyName(), Settings: cfg.Settings, Schemas: cfg.Schemas}
+	if shared.NotificationChannels, err = infra.NotificationChannels(ctx, cfg.Project, cfg.Settings.Alerts); err != nil {
 		return nil, err
 	}
-	var topicsDependOn []pulumi.Resource
 	if key := cfg.kmsKeyName(); key != nil {
 		grant, err := infra.KeyGrant(ctx, key.ToStringPtrOutput().Elem(), number)
 		if err != nil {
 			return nil, err
 		}
-		topicsDependOn = append(topicsDependOn, grant)
+		shared.TopicsDependOn = []pulumi.Resource{grant}
 	}
 	var subscriptions []string
 	pipelines := pulumi.Map{}
 	for _, name := range cfg.Pipelines {
-		p, err := infra.NewPipeline(ctx, infra.PipelineArgs{
-			Pipeline:             name,
-			Project:              cfg.Project,
-			ProjectNumber:        number,
-			Environment:          cfg.Stack,
-			Labels:               cfg.Labels,
-			AppMember:            acct.Member,
-			KMSKeyName:           cfg.kmsKeyName(),
-			Settings:             cfg.Settings,
-			Schemas:              cfg.Schemas,
-			TopicsDependOn:       topicsDependOn,
-			NotificationChannels: channels,
-		})
+		args := shared
+		args.Pipeline = name
+		p, err := infra.NewPipeline(ctx, args)
 		if err != nil {
 			return nil, err
 		}
@@ -148,11 +132,23 @@ func Deploy(ctx *pulumi.Context, raw Raw) (pulumi.Map, error) {
 	if err := infra.NewDashboard(ctx, infra.DashboardArgs{Project: cfg.Project, Stack: cfg.Stack, Subscriptions: subscriptions}); err != nil {
 		return nil, err
 	}
-	outputs := pulumi.Map{spec.PipelinesOutput: pipelines}
-	for k, v := range outputs {
-		ctx.Export(k, v)
+	ctx.Export(spec.PipelinesOutput, pipelines)
+	return pulumi.Map{spec.PipelinesOutput: pipelines}, nil
+}
+
+// projectNumber is the project's number: from the config, or looked up.
+func projectNumber(ctx *pulumi.Context, cfg *Config) (string, error) {
+	if cfg.ProjectNumber != "" {
+		return cfg.ProjectNumber, nil
 	}
-	return outputs, nil
+	p, err := organizations.LookupProject(ctx, &organizations.LookupProjectArgs{ProjectId: &cfg.Project})
+	if err != nil {
+		return "", fmt.Errorf("looking up the number of project %q: %w", cfg.Project, err)
+	}
+	if err := spec.CheckProjectNumber(p.Number); err != nil {
+		return "", fmt.Errorf("project %q has number %q: %w", cfg.Project, p.Number, err)
+	}
+	return p.Number, nil
 }
 
 // kmsKeyName is the topics' KMS key as the pipelines take it: nil when unset, and kept secret
