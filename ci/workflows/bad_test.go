@@ -6,8 +6,9 @@ import (
 	"testing"
 )
 
-// goodPullRequest and goodDeploy are small workflows that keep every rule, in the shape of
-// the real ones; each bad case below breaks one rule by editing one of them.
+// goodPullRequest and goodDeploy (and goodDrift, drift_bad_test.go) are small workflows that
+// keep every rule, in the shape of the real ones; each bad case below (and in driftBadCases)
+// breaks one rule by editing one of them.
 const goodPullRequest = `
 on:
   pull_request:
@@ -490,7 +491,7 @@ func checkNamed(t *testing.T, name string) check {
 
 func TestGoodWorkflowsKeepTheRules(t *testing.T) {
 	t.Parallel()
-	for _, good := range []struct{ name, src string }{{"pull request", goodPullRequest}, {"deploy", goodDeploy}} {
+	for _, good := range []struct{ name, src string }{{"pull request", goodPullRequest}, {"deploy", goodDeploy}, {"drift", goodDrift}} {
 		t.Run(good.name, func(t *testing.T) {
 			t.Parallel()
 			wf := parse(t, good.name, []byte(good.src))
@@ -505,7 +506,7 @@ func TestGoodWorkflowsKeepTheRules(t *testing.T) {
 
 func TestChecksFindBadWorkflows(t *testing.T) {
 	t.Parallel()
-	for _, tc := range badCases {
+	for _, tc := range slices.Concat(badCases, driftBadCases) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			c := checkNamed(t, tc.check)
@@ -534,7 +535,7 @@ func TestChecksFindBadWorkflows(t *testing.T) {
 func TestEveryCheckFailsOnABadWorkflow(t *testing.T) {
 	t.Parallel()
 	for _, c := range checks {
-		if !slices.ContainsFunc(badCases, func(b badCase) bool { return b.check == c.name && b.want != "" }) {
+		if !slices.ContainsFunc(slices.Concat(badCases, driftBadCases), func(b badCase) bool { return b.check == c.name && b.want != "" }) {
 			t.Errorf("check %q has no bad workflow case", c.name)
 		}
 	}

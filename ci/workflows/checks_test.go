@@ -70,6 +70,10 @@ var checks = []check{
 	{"accept loss", checkAcceptLoss},
 	{"label triggers", checkLabelTriggers},
 	{"action inputs", checkActionInputs},
+	{"drift schedule", checkDriftSchedule},
+	{"drift preview", checkDriftPreview},
+	{"drift issue", checkDriftIssue},
+	{"drift gate", checkDriftGate},
 }
 
 // checkStacks: a stack matrix lists exactly the stacks present, and each Pulumi operation
@@ -222,8 +226,9 @@ func checkPulumiVersion(wf *actionlint.Workflow, _ []string) []string {
 
 // checkPermissions: least privilege. The workflow grants contents: read and nothing else; a
 // job grants id-token: write only if it authenticates to Google, pull-requests: write only if
-// it comments on the pull request, and nothing else but contents: read. A job without its
-// own permissions gets the workflow's.
+// it comments on the pull request, issues: write only if it opens, updates or closes an issue
+// (the drift job: see issueOps for what counts), and nothing else but contents: read. A job
+// without its own permissions gets the workflow's.
 func checkPermissions(wf *actionlint.Workflow, _ []string) []string {
 	var findings []string
 	switch p := wf.Permissions; {
@@ -248,6 +253,10 @@ func checkPermissions(wf *actionlint.Workflow, _ []string) []string {
 		if commentsOnPullRequest(j.Job) {
 			allowed["pull-requests"] = "write"
 			needed = append(needed, "pull-requests")
+		}
+		if len(issueOps(j.Job)) > 0 {
+			allowed["issues"] = "write"
+			needed = append(needed, "issues")
 		}
 		p := j.Permissions
 		if p == nil {
@@ -525,20 +534,21 @@ func reviewFindings(j namedJob, previews, reviews []op) []string {
 				comment = max(comment, keyed[0])
 			}
 		}
-		findings = append(findings, gateFindings(j, str(preview.ID), str(review.ID), max(comment, r.stepIndex))...)
+		findings = append(findings, gateFindings(j, str(preview.ID), str(review.ID), max(comment, r.stepIndex), "the preview or its review failed")...)
 	}
 	return findings
 }
 
 // gateFindings checks that the job's last step, after the step at index after, fails the job
-// when the preview or the review (step ids previewID, reviewID) failed.
-func gateFindings(j namedJob, previewID, reviewID string, after int) []string {
+// when the preview or the review (step ids previewID, reviewID; "" for none) failed; when
+// says when the gate must fail, for the finding.
+func gateFindings(j namedJob, previewID, reviewID string, after int, when string) []string {
 	last := len(j.Steps) - 1
 	g := j.Steps[last]
 	where := fmt.Sprintf("job %q step %q", j.id, stepLabel(g, last))
 	script := runScript(g)
 	if last <= after || script == "" {
-		return []string{fmt.Sprintf("%s: the job's last step is no gate: end the job with a run: step that exits non-zero when the preview or its review failed", where)}
+		return []string{fmt.Sprintf("%s: the job's last step is no gate: end the job with a run: step that exits non-zero when %s", where, when)}
 	}
 	var findings []string
 	text := strings.Join(append(envValues(g.Env), str(g.If), script), "\n")
@@ -551,7 +561,7 @@ func gateFindings(j namedJob, previewID, reviewID string, after int) []string {
 		findings = append(findings, fmt.Sprintf("%s: the gate never exits non-zero", where))
 	}
 	if c := g.ContinueOnError; c != nil && !isFalse(c) {
-		findings = append(findings, fmt.Sprintf("%s: the gate has continue-on-error, so a failing preview or review would not fail the check", where))
+		findings = append(findings, fmt.Sprintf("%s: the gate has continue-on-error, so it would not fail the job when %s", where, when))
 	}
 	return findings
 }
@@ -890,13 +900,21 @@ func flagValues(cmd, name string) []string {
 }
 
 func init() {
-	for _, name := range []string{"--stack", "-s", "--policy-pack", "--policy-pack-config", "--policy-config", "--from", "-o"} {
+	for _, name := range []string{"--stack", "-s", "--policy-pack", "--policy-pack-config", "--policy-config", "--from", "-o", "--title", "-t", "--label", "-l"} {
 		flagArgs[name] = regexp.MustCompile(`(?:^|\s)` + regexp.QuoteMeta(name) + `(?:=|\s+)("[^"]*"|'[^']*'|[^\s;|&<>]+)`)
 	}
 }
 
 func hasFlag(cmd, name string) bool {
 	return slices.ContainsFunc(strings.Fields(cmd), func(f string) bool { return f == name })
+}
+
+// boolFlag: a boolean flag is set: --name, or --name=true.
+func boolFlag(cmd, name string) bool {
+	return slices.ContainsFunc(strings.Fields(cmd), func(f string) bool {
+		f = unquote(f)
+		return f == name || f == name+"=true"
+	})
 }
 
 // redirect is the file a command's standard output goes to (`> file`), or "".
@@ -973,6 +991,10 @@ type op struct {
 	policy       bool   // the policy pack runs
 	policyConfig string // the config paired with the policy pack, resolved for the stack; "" none
 	json         bool   // preview --json
+	refresh      bool   // preview --refresh (not --refresh=false)
+	expectNop    bool   // preview --expect-no-changes
+	next         string // the shell operator after the command ("||" when its failure is caught)
+	catch        string // after `||`: the command that runs when it fails
 	from         string // the preview document a review reads
 	out          string // the file the command's standard output goes to
 }
@@ -1004,7 +1026,8 @@ func ops(wf *actionlint.Workflow) []op {
 				jobOps = append(jobOps, expand(o, j.Job, envs, jobOps, splitList(input(a, "policyPacks")), splitList(input(a, "policyPackConfigs")))...)
 				continue
 			}
-			for _, sg := range segments(runScript(s)) {
+			segs := segments(runScript(s))
+			for k, sg := range segs {
 				o := base
 				var packs, configs []string
 				switch {
@@ -1021,6 +1044,10 @@ func ops(wf *actionlint.Workflow) []op {
 					o.command = cliPulumi.FindStringSubmatch(sg.text)[1]
 					o.stackExpr = first(slices.Concat(flagValues(sg.text, "--stack"), flagValues(sg.text, "-s")))
 					o.json = hasFlag(sg.text, "--json")
+					o.refresh, o.expectNop = boolFlag(sg.text, "--refresh"), boolFlag(sg.text, "--expect-no-changes")
+					if o.next = sg.next; o.next == "||" && k+1 < len(segs) {
+						o.catch = segs[k+1].text
+					}
 					packs, configs = flagValues(sg.text, "--policy-pack"), flagValues(sg.text, "--policy-pack-config")
 				} else {
 					o.command = "plan"

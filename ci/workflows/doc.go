@@ -14,9 +14,18 @@
 //     plan runs as the binary go build -o bin/plan ./cmd/plan makes, never through go run; each
 //     preview is reviewed by ./bin/plan --from, posted as one sticky comment per stack and gated
 //     on the preview's and the review's exit statuses; --accept-loss comes only from the pull
-//     request's accept-loss:<name> labels, which re-run the workflow when they change; and a
-//     step passes an action only the inputs it declares. Each check runs on the real workflows,
-//     which must pass, and on small bad workflows it must fail.
+//     request's accept-loss:<name> labels, which re-run the workflow when they change; a
+//     step passes an action only the inputs it declares; and the drift workflow (drift.yml,
+//     drift_checks_test.go) runs on a schedule and on main only, runs
+//     `pulumi preview --refresh --expect-no-changes` per stack keeping its output and exit
+//     status, opens, updates and closes one issue per stack labelled drift (the gh commands
+//     and github-script calls it recognises are listed there), grants issues: write only to
+//     the job that does so, and ends with a gate that fails the run on drift. Each check runs
+//     on the real workflows, which must pass, and on small bad workflows it must fail.
+//   - Tests over the workflow files together: every workflow file is a known one with pinned
+//     triggers; each stack's drift check shares the concurrency group of that stack's up in
+//     deploy.yml; and TestDriftJobRuns runs the drift job's real scripts with stub pulumi and
+//     gh commands for a clean stack, drift and a failed preview.
 //
 // The package imports neither the Pulumi SDK nor any other package of this module, so
 // `go test ./ci/...` builds and runs quickly on its own.

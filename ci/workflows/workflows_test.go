@@ -154,18 +154,36 @@ func TestPolicyConfigsExist(t *testing.T) {
 	}
 }
 
-// TestWorkflowTriggers pins what starts each workflow; the checks take a workflow that runs
-// on pull requests to plan, preview and run .ci/run, and one that runs on pushes to deploy.
+// knownWorkflows are the workflow files and the events that start each; the checks take a
+// workflow that runs on pull requests to plan, preview and run .ci/run, one that runs on
+// pushes to deploy, and one that runs on a schedule to check drift.
+var knownWorkflows = []knownWorkflow{
+	{"pull-request.yml", []string{"pull_request"}},
+	{"deploy.yml", []string{"push", "workflow_dispatch"}},
+	{"drift.yml", []string{"schedule", "workflow_dispatch"}},
+}
+
+type knownWorkflow struct {
+	file   string
+	events []string
+}
+
+// TestWorkflowsAreKnown: every workflow file is one of knownWorkflows, so a new one gets its
+// triggers pinned (and its place in the rules thought about) before it runs.
+func TestWorkflowsAreKnown(t *testing.T) {
+	t.Parallel()
+	for _, file := range workflowFiles(t) {
+		name := filepath.Base(file)
+		if !slices.ContainsFunc(knownWorkflows, func(k knownWorkflow) bool { return k.file == name }) {
+			t.Errorf("%s is not a known workflow: add it to knownWorkflows with the events that start it", name)
+		}
+	}
+}
+
+// TestWorkflowTriggers pins what starts each workflow.
 func TestWorkflowTriggers(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		file   string
-		events []string
-	}{
-		{"pull-request.yml", []string{"pull_request"}},
-		{"deploy.yml", []string{"push", "workflow_dispatch"}},
-	}
-	for _, tc := range tests {
+	for _, tc := range knownWorkflows {
 		t.Run(tc.file, func(t *testing.T) {
 			t.Parallel()
 			wf := parseFile(t, filepath.Join(workflowDir, tc.file))
@@ -190,5 +208,26 @@ func TestWorkflowTriggers(t *testing.T) {
 				t.Errorf("%s runs on %v, want %v", tc.file, events, tc.events)
 			}
 		})
+	}
+}
+
+// TestDriftWorkflowIsRecognised: drift.yml is a drift workflow to the drift rules, which
+// would otherwise pass it without looking; and it has a drift job.
+func TestDriftWorkflowIsRecognised(t *testing.T) {
+	t.Parallel()
+	wf := parseFile(t, filepath.Join(workflowDir, "drift.yml"))
+	if !isDriftWorkflow(wf) || len(driftJobs(wf)) == 0 {
+		t.Fatal("drift.yml is not recognised as a drift workflow with a job that previews: the drift rules do not apply to it")
+	}
+}
+
+// TestDriftKeepsOutOfTheDeployLock: each stack's drift check runs in a concurrency group of
+// its own, so that it never cancels a deploy pending in the deploy's group.
+func TestDriftKeepsOutOfTheDeployLock(t *testing.T) {
+	t.Parallel()
+	drift := parseFile(t, filepath.Join(workflowDir, "drift.yml"))
+	deploy := parseFile(t, filepath.Join(workflowDir, "deploy.yml"))
+	for _, f := range driftLockFindings(drift, deploy, presentStacks(t)) {
+		t.Error(f)
 	}
 }
