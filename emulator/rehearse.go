@@ -37,6 +37,7 @@ var scenarios = []scenario{
 	{"per-user ordering", ordering},
 	{"dead-lettering", deadLettering},
 	{"results flow", resultsFlow},
+	{"poison job replayed from the dlq", poisonReplay},
 	{"redelivery after the ack deadline", redelivery},
 }
 

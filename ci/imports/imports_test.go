@@ -24,13 +24,15 @@ var allowed = map[string][]string{
 	"policy/rules":         {"spec"},
 	"policy":               {"policy/rules"},
 	"plan":                 {"spec", "inventory", "policy/rules"},
-	"emulator":             {"spec", "inventory", "schemas"},
+	"redrive":              {"spec", "schemas"},
+	"emulator":             {"spec", "inventory", "schemas", "redrive"},
 	"testkit":              {},
 	"ci/imports":           {},
 	"ci/workflows":         {},
 	"cmd/plan":             {"plan", "policy/rules", "stackrun", "stacks"},
 	"cmd/emulator":         {"emulator", "stackrun", "stacks"},
 	"cmd/emulator/publish": {"schemas"},
+	"cmd/dlq":              {"redrive", "spec", "stackrun", "stacks"},
 	"":                     {"stacks"}, // the program itself
 }
 
@@ -43,6 +45,7 @@ var testsMay = []string{"testkit", "stackrun", "inventory", "stacks", "spec", "s
 // emulator; the real stacks are judged by the pack, with the mocks' project numbers.
 var testsAlso = map[string][]string{
 	"cmd/emulator/publish": {"emulator"},
+	"cmd/dlq":              {"emulator"},
 	"cmd/plan":             {"gcpmock"},
 	"stacks":               {"gcpmock", "policy/rules"},
 }

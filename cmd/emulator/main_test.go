@@ -47,9 +47,9 @@ func TestRun(t *testing.T) {
 	}{
 		// Without --listen the rehearsal picks a free port, so it runs beside a serving emulator.
 		{name: "rehearse dev", args: []string{"--stack", "dev", "--rehearse"}, code: 0,
-			stdout: []string{"PASS  per-user ordering", "PASS  dead-lettering", "PASS  results flow", "PASS  redelivery", "all 4 scenarios passed"}},
+			stdout: []string{"PASS  per-user ordering", "PASS  dead-lettering", "PASS  results flow", "PASS  redelivery", "all 5 scenarios passed"}},
 		{name: "rehearse prod", args: []string{"--stack", "prod", "--rehearse", "--listen", "127.0.0.1:0"}, code: 0,
-			stdout: []string{"project aiprod-prod-000000", "all 4 scenarios passed"}},
+			stdout: []string{"project aiprod-prod-000000", "all 5 scenarios passed"}},
 		{name: "interrupted rehearsal", interrupt: true, args: []string{"--stack", "dev", "--rehearse", "--listen", "127.0.0.1:0"}, code: 1,
 			stdout: []string{"Rehearsal:"}, stderr: []string{"rehearsal interrupted"}},
 		{name: "serve dev", interrupt: true, args: []string{"--stack", "dev", "--listen", "127.0.0.1:0"}, code: 0,
