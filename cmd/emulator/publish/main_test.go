@@ -2,48 +2,81 @@ package main
 
 import (
 	"context"
+	"net"
 	"strings"
 	"testing"
+	"time"
 
+	"cloud.google.com/go/pubsub/v2"
+	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/aiprod/aiprod-pubsub/emulator"
-	"github.com/aiprod/aiprod-pubsub/stackrun"
-	"github.com/aiprod/aiprod-pubsub/stacks"
+	"github.com/aiprod/aiprod-pubsub/spec"
+)
+
+// startEmulator serves the dev pipeline's jobs and dlq queues as `go run ./cmd/emulator
+// --stack dev` does (built here by hand: rendering the stack would link the whole GCP SDK into
+// this test), and returns it with a client and the environment that names it.
+func startEmulator(t *testing.T) (*emulator.Server, *pubsub.Client, func(string) string) {
+	t.Helper()
+	const project = "aiprod-dev-000000"
+	name := func(q spec.Queue) string { return spec.TopicName("aiprod", "pipeline", q) }
+	dlq := spec.TopicID(project, name(spec.DLQ))
+	topo := &emulator.Topology{
+		Project: project,
+		Topics:  []*pubsubpb.Topic{{Name: spec.TopicID(project, name(spec.Jobs))}, {Name: dlq}},
+		Subscriptions: []*pubsubpb.Subscription{
+			{Name: spec.SubscriptionID(project, name(spec.Jobs)+"-sub"), Topic: spec.TopicID(project, name(spec.Jobs)),
+				AckDeadlineSeconds: 300, EnableMessageOrdering: true,
+				DeadLetterPolicy: &pubsubpb.DeadLetterPolicy{DeadLetterTopic: dlq, MaxDeliveryAttempts: 5}},
+			{Name: spec.SubscriptionID(project, name(spec.DLQ)+"-sub"), Topic: dlq, AckDeadlineSeconds: 60},
+		},
+	}
+	srv, err := emulator.Start(context.Background(), topo, "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { srv.Close() })
+	c, err := srv.Client(context.Background())
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	env := map[string]string{"PUBSUB_EMULATOR_HOST": srv.Addr, "PUBSUB_PROJECT_ID": topo.Project}
+	return srv, c, func(k string) string { return env[k] }
+}
+
+const (
+	jobsTopic = "projects/aiprod-dev-000000/topics/aiprod-pipeline-jobs"
+	jobsSub   = "projects/aiprod-dev-000000/subscriptions/aiprod-pipeline-jobs-sub"
 )
 
 // TestPublish runs the README's publish command against an emulator of the dev stack.
 func TestPublish(t *testing.T) {
-	files, err := stackrun.Load("../../..", "dev", "")
-	require.NoError(t, err)
-	res, err := stackrun.Program(files.Project, "dev", files.Config)
-	require.NoError(t, err)
-	topo, err := emulator.FromResult(&res.Stack, files.Config.Values[stacks.ProjectKey])
-	require.NoError(t, err)
-	srv, err := emulator.Start(context.Background(), topo, "127.0.0.1:0")
-	require.NoError(t, err)
-	defer srv.Close()
-	// The client library reads PUBSUB_EMULATOR_HOST from the process environment.
-	t.Setenv("PUBSUB_EMULATOR_HOST", srv.Addr)
-	env := map[string]string{"PUBSUB_EMULATOR_HOST": srv.Addr, "PUBSUB_PROJECT_ID": topo.Project}
-
+	t.Parallel()
+	_, _, env := startEmulator(t)
 	tests := []struct {
 		name   string
 		args   []string
-		env    map[string]string
+		env    func(string) string
 		code   int
 		stdout []string
 		stderr string
 	}{
 		{"publish and receive", []string{"--user", "u1", "--content", "hello", "--receive", "--timeout", "20s"}, env, 0,
-			[]string{"published job-", "to projects/aiprod-dev-000000/topics/aiprod-pipeline-jobs", `"user_id":"u1"`, `"content":"hello"`}, ""},
-		{"no emulator", nil, map[string]string{}, 2, nil, "set PUBSUB_EMULATOR_HOST"},
+			[]string{"published job-", "to " + jobsTopic + ` (ordering key "u1")`, `"user_id":"u1"`, `"content":"hello"`,
+				"a temporary subscription of its own (now deleted)", "waits on " + jobsSub + " for a worker"}, ""},
+		{"publish only", []string{"--user", "u2"}, env, 0, []string{"published job-", "it waits on " + jobsSub + " for a worker"}, ""},
+		{"no emulator", nil, func(string) string { return "" }, 2, nil, "set PUBSUB_EMULATOR_HOST"},
+		{"wrong prefix", []string{"--prefix", "aiprod-other"}, env, 1, nil,
+			`has no topic "projects/aiprod-dev-000000/topics/aiprod-other-jobs"`},
+		{"bad timeout", []string{"--timeout", "0s"}, env, 2, nil, "a positive --timeout"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			var out, errOut strings.Builder
-			code := run(tc.args, func(k string) string { return tc.env[k] }, &out, &errOut)
+			code := run(tc.args, tc.env, &out, &errOut)
 			assert.Equal(t, tc.code, code, "stderr: %s", errOut.String())
 			for _, w := range tc.stdout {
 				assert.Contains(t, out.String(), w)
@@ -51,4 +84,88 @@ func TestPublish(t *testing.T) {
 			assert.Contains(t, errOut.String(), tc.stderr)
 		})
 	}
+}
+
+// TestEarlierJobOfTheSameUser: an earlier job of the user is still queued on the jobs
+// subscription, ahead of the new one in its ordering key. --receive does not touch it: its
+// delivery attempts stay where they were, so it comes no closer to being dead-lettered. The
+// helper succeeds at once and says where the new job waits.
+func TestEarlierJobOfTheSameUser(t *testing.T) {
+	t.Parallel()
+	_, c, env := startEmulator(t)
+	ctx := context.Background()
+	resp, err := c.TopicAdminClient.Publish(ctx, &pubsubpb.PublishRequest{Topic: jobsTopic,
+		Messages: []*pubsubpb.PubsubMessage{{Data: []byte(`{"job_id":"earlier"}`), OrderingKey: "u1"}}})
+	require.NoError(t, err)
+	earlier := resp.MessageIds[0]
+
+	start := time.Now()
+	var out, errOut strings.Builder
+	code := run([]string{"--user", "u1", "--receive", "--timeout", "10s"}, env, &out, &errOut)
+	assert.Equal(t, 0, code, "stderr: %s", errOut.String())
+	assert.Less(t, time.Since(start), 5*time.Second, "promptly")
+	assert.Contains(t, out.String(), "received and acked on projects/aiprod-dev-000000/subscriptions/aiprod-pipeline-jobs-receive-job-")
+	assert.Contains(t, out.String(), `after any earlier job of user "u1" still queued there`)
+	assert.Contains(t, out.String(), "does not receive from that shared subscription")
+
+	// The earlier job is still first in line, on its first delivery: the helper never took it.
+	first, err := c.SubscriptionAdminClient.Pull(ctx, &pubsubpb.PullRequest{Subscription: jobsSub, MaxMessages: 10})
+	require.NoError(t, err)
+	require.Len(t, first.ReceivedMessages, 1, "u1's jobs come one at a time")
+	assert.Equal(t, earlier, first.ReceivedMessages[0].Message.MessageId)
+	assert.EqualValues(t, 1, first.ReceivedMessages[0].DeliveryAttempt, "the helper used up none of its delivery attempts")
+
+	subs := c.SubscriptionAdminClient.ListSubscriptions(ctx, &pubsubpb.ListSubscriptionsRequest{Project: "projects/aiprod-dev-000000"})
+	for s, err := subs.Next(); err == nil; s, err = subs.Next() {
+		assert.NotContains(t, s.Name, "-receive-", "the temporary subscription was deleted")
+	}
+}
+
+// TestEmulatorDown: with nothing listening at PUBSUB_EMULATOR_HOST, the helper gives up within
+// --timeout and says how to start the emulator.
+func TestEmulatorDown(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	env := func(k string) string {
+		return map[string]string{"PUBSUB_EMULATOR_HOST": addr, "PUBSUB_PROJECT_ID": "aiprod-dev-000000"}[k]
+	}
+	for _, args := range [][]string{{"--timeout", "300ms"}, {"--timeout", "300ms", "--receive"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			t.Parallel()
+			start := time.Now()
+			var out, errOut strings.Builder
+			code := run(args, env, &out, &errOut)
+			elapsed := time.Since(start)
+			assert.Equal(t, 1, code)
+			assert.GreaterOrEqual(t, elapsed, 250*time.Millisecond, "it waits for the emulator up to --timeout")
+			assert.Less(t, elapsed, 2*time.Second, "and no longer")
+			assert.Empty(t, out.String())
+			assert.Contains(t, errOut.String(), "no answer from the Pub/Sub emulator at \""+addr+"\" within --timeout 300ms")
+			assert.Contains(t, errOut.String(), "Is the emulator running at PUBSUB_EMULATOR_HOST="+addr+"?")
+			assert.Contains(t, errOut.String(), "Start it with `go run ./cmd/emulator --stack dev`")
+		})
+	}
+}
+
+// TestReceiveTimesOut: a job that never comes out fails the receive within --timeout, saying
+// so, and the emulator is not blamed.
+func TestReceiveTimesOut(t *testing.T) {
+	t.Parallel()
+	srv, c, _ := startEmulator(t)
+	e := &emulatorAt{host: srv.Addr, project: "aiprod-dev-000000", timeout: 200 * time.Millisecond}
+	ctx, cancel := context.WithTimeout(context.Background(), e.timeout)
+	defer cancel()
+	require.NoError(t, e.connect(ctx, "aiprod-pipeline-jobs"))
+	defer e.close()
+	own, err := e.createOwn(ctx, jobsTopic, "aiprod-pipeline-jobs-receive-test", "never-published")
+	require.NoError(t, err)
+	_, err = e.receiveOwn(ctx, own, "m-none")
+	assert.ErrorIs(t, err, errNotArrived)
+	assert.NotContains(t, err.Error(), "Is the emulator running")
+	e.deleteOwn(ctx, own)
+	_, err = c.SubscriptionAdminClient.GetSubscription(context.Background(), &pubsubpb.GetSubscriptionRequest{Subscription: own})
+	assert.Equal(t, codes.NotFound, status.Code(err), "deleted even after the timeout")
 }
