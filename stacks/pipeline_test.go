@@ -1,4 +1,4 @@
-package infra_test
+package stacks_test
 
 import (
 	"testing"
@@ -12,6 +12,10 @@ import (
 	"github.com/aiprod/aiprod-pubsub/spec"
 	"github.com/aiprod/aiprod-pubsub/stackrun"
 )
+
+// The pipeline component, tested as infra's callers see it. Its tests live here rather than in
+// infra/ so that they share this package's test binary: a binary of their own would link the
+// whole GCP SDK once more.
 
 func validArgs() infra.PipelineArgs {
 	defs := map[spec.Contract]string{}
