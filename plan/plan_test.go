@@ -290,3 +290,19 @@ func Example_criticalPath() {
 	fmt.Println(path)
 	// Output: [topic subscription subscription-subscriber]
 }
+
+// TestCriticalPathWithAlertsAndKey: the alerts wait only for their notification channels, and
+// the topics for the KMS key's grant as they do for their schemas: the path stays 4.
+func TestCriticalPathWithAlertsAndKey(t *testing.T) {
+	t.Parallel()
+	r := raw(2)
+	r.Values["aiprod-pubsub:alertEmails"] = `["oncall@example.com"]`
+	r.Values["aiprod-pubsub:kmsKeyName"] = "projects/p/locations/europe-west1/keyRings/r/cryptoKeys/k"
+	res, err := stackrun.Program(project, "dev", r)
+	require.NoError(t, err)
+	p, err := FromResult(&res.Stack, r.Values, r.Secret, Options{})
+	require.NoError(t, err)
+	assert.Len(t, p.CriticalPath, 4, "%v", p.CriticalPath)
+	require.NotEmpty(t, res.ByType(spec.CryptoKeyIAMMemberType))
+	require.NotEmpty(t, res.ByType(spec.NotificationChannelType))
+}
