@@ -3,7 +3,6 @@ package spec
 import (
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 )
 
@@ -148,6 +147,3 @@ func (a Alerts) validate() Problems {
 	}
 	return ps
 }
-
-// Percent formats a share for a message: "1%".
-func Percent(n int) string { return strconv.Itoa(n) + "%" }
