@@ -98,7 +98,7 @@ func FromResult(res *inventory.Stack, raw map[string]string, secret []string, op
 		steps[i] = Step{Op: opCreate, Resource: r}
 	}
 	p := &Plan{Project: res.Project, Stack: res.Stack, StackOp: opCreate, Config: maskConfig(raw, secret), Steps: steps, Outputs: res.Outputs}
-	return p, p.judge(opts)
+	return p, p.Judge(opts)
 }
 
 // maskConfig returns a copy of config with the values of the secret keys replaced by
@@ -116,9 +116,9 @@ func maskConfig(config map[string]string, secret []string) map[string]string {
 	return out
 }
 
-// judge sorts the steps, parents top-level resources to the stack, evaluates the policy pack
+// Judge sorts the steps, parents top-level resources to the stack, evaluates the policy pack
 // over what will exist, finds the critical path and the message losses.
-func (p *Plan) judge(opts Options) error {
+func (p *Plan) Judge(opts Options) error {
 	root := p.stackURN()
 	for i := range p.Steps {
 		if p.Steps[i].Resource.Parent == "" {

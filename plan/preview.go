@@ -128,10 +128,20 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 }
 
 // FromPreview builds a plan from a `pulumi preview --json` document, or this package's own
-// JSON, instead of running the program. Deleted resources are kept as delete steps, from their
+// JSON, instead of running the program, and judges it with opts.
+func FromPreview(data []byte, opts Options) (*Plan, error) {
+	p, err := ReadPreview(data)
+	if err != nil {
+		return nil, err
+	}
+	return p, p.Judge(opts)
+}
+
+// ReadPreview reads a preview document into a plan not judged yet, so that a caller can choose
+// the options by the stack it previews. Deleted resources are kept as delete steps, from their
 // old state, and left out of the policy evaluation, as are provider resources and the stack
 // itself. Unknown values become computed values; the engine's errors are kept.
-func FromPreview(data []byte, opts Options) (*Plan, error) {
+func ReadPreview(data []byte) (*Plan, error) {
 	var doc document
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
@@ -170,7 +180,7 @@ func FromPreview(data []byte, opts Options) (*Plan, error) {
 			p.Errors = append(p.Errors, strings.TrimSpace(strings.TrimPrefix(d.Message, "error: ")))
 		}
 	}
-	return p, p.judge(opts)
+	return p, nil
 }
 
 // readStep reads one step of a preview: the resource as it will be (as it was, for a delete),

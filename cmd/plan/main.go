@@ -184,13 +184,14 @@ func (o options) build() (*plan.Plan, error) {
 	return plan.FromResult(res.Offline(), files.Config.Values, files.Config.Secret, opts)
 }
 
-// review reads a preview document; its stack names the policy config.
+// review reads a preview document once, then judges it with the policy config of the stack it
+// previews.
 func (o options) review() (*plan.Plan, error) {
 	data, err := os.ReadFile(o.from)
 	if err != nil {
 		return nil, err
 	}
-	p, err := plan.FromPreview(data, plan.Options{})
+	p, err := plan.ReadPreview(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", o.from, err)
 	}
@@ -201,7 +202,7 @@ func (o options) review() (*plan.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return plan.FromPreview(data, opts)
+	return p, p.Judge(opts)
 }
 
 // planOptions reads the stack's policy config: --policy-config, else the stack's checked-in
