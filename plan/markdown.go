@@ -10,13 +10,13 @@ import (
 	"github.com/aiprod/aiprod-pubsub/policy/rules"
 )
 
-// WriteMarkdown writes a review fit for a pull-request comment: the verdict (Verdict), the engine's
+// WriteMarkdown writes a review fit for a pull-request comment: the verdict (verdict), the engine's
 // errors, the message losses and the policy violations, then the counts and the resources
 // that change, most destructive first.
 func (p *Plan) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### %s: `%s` stack `%s`\n\n", p.title(), p.Project, p.Stack)
-	fmt.Fprintf(&b, "**verdict: %s**\n\n", p.Verdict())
+	fmt.Fprintf(&b, "**verdict: %s**\n\n", p.verdict())
 	p.writeErrorsMarkdown(&b)
 	p.writeLossesMarkdown(&b)
 	if len(p.Violations) > 0 {

@@ -370,7 +370,7 @@ func TestVerdict(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			assert.Equal(t, tc.want, tc.plan.Verdict())
+			assert.Equal(t, tc.want, tc.plan.verdict())
 			assert.Equal(t, strings.HasPrefix(tc.want, "must not"), tc.plan.Blocked())
 		})
 	}

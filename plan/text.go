@@ -59,7 +59,7 @@ func (p *Plan) WriteText(w io.Writer) error {
 	}
 	p.writeConfigText(&b)
 	p.writeOutputsText(&b)
-	fmt.Fprintf(&b, "\nverdict: %s\n", p.Verdict())
+	fmt.Fprintf(&b, "\nverdict: %s\n", p.verdict())
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -16,10 +16,10 @@ const levelMandatory = "mandatory"
 // the verdict says so.
 func (p *Plan) Blocked() bool { return len(p.blockers()) > 0 }
 
-// Verdict is the plan's decision in one line, counted: "must not go ahead: 1 mandatory policy
+// verdict is the plan's decision in one line, counted: "must not go ahead: 1 mandatory policy
 // violation, 1 unaccepted loss of messages (aiprod-pipeline-jobs-sub)" or "may go ahead: 24
 // creates, no violations".
-func (p *Plan) Verdict() string {
+func (p *Plan) verdict() string {
 	if why := p.blockers(); len(why) > 0 {
 		return "must not go ahead: " + strings.Join(why, ", ")
 	}
