@@ -13,7 +13,7 @@ import (
 // grant is one additive IAM member: role -> member, on a topic or a subscription. The same
 // shape serves both kinds of target.
 type grant struct {
-	key    string // the short key in the logical name: "app" or "agent"
+	key    string // the short key in the logical name: spec.AppMemberKey or spec.ServiceAgentMemberKey
 	role   string
 	member pulumi.StringInput
 }
@@ -29,9 +29,9 @@ func (b builder) iam(topics map[spec.Queue]*pubsub.Topic, subs map[spec.Queue]*p
 	app := b.args.AppMember
 	agent := pulumi.String(spec.ServiceAgent(b.args.ProjectNumber))
 	for _, q := range spec.Queues {
-		grants := []grant{{"app", spec.RolePublisher, app}}
+		grants := []grant{{spec.AppMemberKey, spec.RolePublisher, app}}
 		if q == spec.DLQ {
-			grants = append(grants, grant{"agent", spec.RolePublisher, agent})
+			grants = append(grants, grant{spec.ServiceAgentMemberKey, spec.RolePublisher, agent})
 		}
 		if err := b.topicGrants(topics[q], b.topicName(q), grants); err != nil {
 			return err
@@ -40,10 +40,10 @@ func (b builder) iam(topics map[spec.Queue]*pubsub.Topic, subs map[spec.Queue]*p
 	for _, q := range spec.Queues {
 		var grants []grant
 		if slices.Contains(s.AppSubscriptions, q) {
-			grants = append(grants, grant{"app", spec.RoleSubscriber, app})
+			grants = append(grants, grant{spec.AppMemberKey, spec.RoleSubscriber, app})
 		}
 		if s.Subscriptions[q].DeadLetter {
-			grants = append(grants, grant{"agent", spec.RoleSubscriber, agent})
+			grants = append(grants, grant{spec.ServiceAgentMemberKey, spec.RoleSubscriber, agent})
 		}
 		if err := b.subscriptionGrants(subs[q], spec.SubscriptionName(s.NamePrefix, b.args.Pipeline, q), grants); err != nil {
 			return err

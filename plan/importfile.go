@@ -55,9 +55,10 @@ func (p *Plan) importFile() (*importFile, error) {
 		return nil
 	}
 	var components, resources []importResource
+	omitted := p.ImportOmissions()
 	for _, s := range p.Steps {
 		r := s.Resource
-		if !slices.Contains(importable, r.Type) || slices.Contains(p.UnknownMembers(), r.Name) {
+		if !slices.Contains(importable, r.Type) || slices.ContainsFunc(omitted, func(o Omission) bool { return o.Name == r.Name }) {
 			continue
 		}
 		id, err := importID(r.Type, r.Inputs)
@@ -97,17 +98,60 @@ func (p *Plan) importFile() (*importFile, error) {
 	return f, nil
 }
 
-// UnknownMembers are the IAM members whose member is known only at deploy (the Pub/Sub service
-// agent's, without the project's number): the import file leaves them out, since it cannot
-// spell their ids.
-func (p *Plan) UnknownMembers() []string {
-	var out []string
+// Omission is a resource the import file leaves out, and why.
+type Omission struct {
+	// Name is the resource's logical name.
+	Name string
+	// Reason says why its import id cannot be spelled before the deployment.
+	Reason string
+	// NeedsProjectNumber is true when the project's number, given in config, would include it:
+	// its member is the Pub/Sub service agent.
+	NeedsProjectNumber bool
+}
+
+// ImportOmissions are the IAM members whose member is known only at deploy, which the import
+// file leaves out since it cannot spell their ids, each with its own reason: the member comes
+// from a resource this change creates (the service account's email), or it is the Pub/Sub
+// service agent, whose address needs the project's number.
+func (p *Plan) ImportOmissions() []Omission {
+	byURN := map[string]Step{}
 	for _, s := range p.Steps {
-		if v, ok := s.Resource.Inputs["member"]; ok && isMember(s.Resource.Type) && (v.IsComputed() || v.IsOutput() && !v.OutputValue().Known) {
-			out = append(out, s.Resource.Name)
+		byURN[s.Resource.URN] = s
+	}
+	var out []Omission
+	for _, s := range p.Steps {
+		r := s.Resource
+		if v, ok := r.Inputs["member"]; !ok || !isMember(r.Type) || !v.IsComputed() && !(v.IsOutput() && !v.OutputValue().Known) {
+			continue
 		}
+		out = append(out, omission(r.Name, r.PropertyDependencies["member"], byURN))
 	}
 	return out
+}
+
+// omission says why the member of the IAM member name is not known: deps are the resources its
+// member comes from.
+func omission(name string, deps []string, byURN map[string]Step) Omission {
+	for _, u := range deps {
+		dep, ok := byURN[u]
+		if !ok || dep.Op != opCreate && !isReplace(dep.Op) {
+			continue
+		}
+		verb := "creates"
+		if isReplace(dep.Op) {
+			verb = "replaces"
+		}
+		reason := fmt.Sprintf("its member comes from %s %s, which this change %s: it is known only once that exists", kind(dep.Resource.Type), dep.Resource.Name, verb)
+		if dep.Resource.Type == spec.ServiceAccountType {
+			reason = fmt.Sprintf("its member is the service account %s, which this change %s: its email is known only once it exists", dep.Resource.Name, verb)
+		}
+		return Omission{Name: name, Reason: reason}
+	}
+	if strings.HasSuffix(name, "-"+spec.ServiceAgentMemberKey) {
+		return Omission{Name: name, NeedsProjectNumber: true,
+			Reason: "its member is the Pub/Sub service agent, whose address needs the project's number"}
+	}
+	return Omission{Name: name, Reason: "its member is known only at deploy"}
 }
 
 // WriteImport writes the import file as indented JSON.

@@ -10,13 +10,13 @@ import (
 	"github.com/aiprod/aiprod-pubsub/policy/rules"
 )
 
-// WriteMarkdown writes a review fit for a pull-request comment: the verdict, the engine's
+// WriteMarkdown writes a review fit for a pull-request comment: the verdict (verdict), the engine's
 // errors, the message losses and the policy violations, then the counts and the resources
 // that change, most destructive first.
 func (p *Plan) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### %s: `%s` stack `%s`\n\n", p.title(), p.Project, p.Stack)
-	b.WriteString(p.verdict() + "\n\n")
+	fmt.Fprintf(&b, "**verdict: %s**\n\n", p.verdict())
 	p.writeErrorsMarkdown(&b)
 	p.writeLossesMarkdown(&b)
 	if len(p.Violations) > 0 {
@@ -36,33 +36,15 @@ func (p *Plan) WriteMarkdown(w io.Writer) error {
 	return err
 }
 
-// verdict is the review's first line: whether the change may go ahead, and why not.
-func (p *Plan) verdict() string {
-	var why []string
-	if len(p.Errors) > 0 {
-		why = append(why, fmt.Sprintf("the preview failed with %d engine %s", len(p.Errors), plural(len(p.Errors), "error", "errors")))
-	}
-	if n := len(p.Losses) - len(slices.DeleteFunc(slices.Clone(p.Losses), func(l Loss) bool { return !l.Accepted })); n > 0 {
-		why = append(why, fmt.Sprintf("%d %s queued messages that no reviewer accepted", n, plural(n, "change drops", "changes drop")))
-	}
-	if p.Mandatory() {
-		why = append(why, fmt.Sprintf("mandatory policy violations (%s)", p.violationCounts()))
-	}
-	switch {
-	case len(why) > 0:
-		return "**This change must not go ahead: " + strings.Join(why, "; ") + ".**"
-	case len(p.Violations) > 0:
-		return fmt.Sprintf("**No mandatory policy violation.** (%s)", p.violationCounts())
-	}
-	return "**No policy violation.**"
-}
-
 // writeErrorsMarkdown lists the engine's errors.
 func (p *Plan) writeErrorsMarkdown(b *strings.Builder) {
 	if len(p.Errors) == 0 {
+		if why := p.failedWithoutErrors(); why != "" {
+			b.WriteString(why + ".\n\n")
+		}
 		return
 	}
-	b.WriteString("#### Engine errors: the preview failed\n\nNothing below is the whole change.\n\n```\n")
+	b.WriteString("#### Engine errors: the preview failed\n\nThe changes below may not be all of it.\n\n```\n")
 	for _, e := range p.Errors {
 		b.WriteString(strings.TrimRight(e, "\n") + "\n")
 	}

@@ -112,7 +112,7 @@ func (m *mermaid) principals() {
 		m.principal[member] = fmt.Sprintf("p%d", i+1)
 		name := principalName(member)
 		if member == unknownShown && m.onlyAgents() {
-			// The program names the service agent's grants <target>-<role>-agent.
+			// The program names the service agent's grants <target>-<role>-<spec.ServiceAgentMemberKey>.
 			name = "Pub/Sub service agent (its project number is known at deploy)"
 		}
 		fmt.Fprintf(&m.b, "  %s{{%s}}\n", m.principal[member], label(name))
@@ -122,7 +122,7 @@ func (m *mermaid) principals() {
 // onlyAgents reports whether every member known only at deploy is the service agent's grant.
 func (m *mermaid) onlyAgents() bool {
 	for _, s := range m.steps {
-		if isMember(s.Resource.Type) && show(s.Resource.Inputs, "member") == unknownShown && !strings.HasSuffix(s.Resource.Name, "-agent") {
+		if isMember(s.Resource.Type) && show(s.Resource.Inputs, "member") == unknownShown && !strings.HasSuffix(s.Resource.Name, "-"+spec.ServiceAgentMemberKey) {
 			return false
 		}
 	}

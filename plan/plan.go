@@ -56,6 +56,10 @@ type Plan struct {
 	// Config is the stack's config with every secret value replaced by spec.Secret; nil when the
 	// plan was read from a preview document without config.
 	Config map[string]string
+	// StackKeys are the config keys the stack file set, sorted; the rest of Config are
+	// Pulumi.yaml's defaults. Nil when that is not known (a real preview document does not
+	// say).
+	StackKeys []string
 	// Steps are the stack's resources, the root stack excluded, sorted by URN.
 	Steps []Step
 	// Outputs are the stack's outputs.
@@ -65,9 +69,12 @@ type Plan struct {
 	// CriticalPath is the longest chain of create steps through dependencies, first created
 	// first; every step on it waits for the one before.
 	CriticalPath []string
-	// Errors are the engine's errors in a preview document: the preview failed, so its steps
-	// are not all there is to it.
+	// Errors are the engine's errors in a preview document, its closing "preview failed" left
+	// out: the preview failed on them, so its steps may not be all there is to it.
 	Errors []string
+	// Failed is true when the preview document reports that the preview failed: on Errors, or,
+	// with no error of its own, on a mandatory policy violation.
+	Failed bool
 	// Losses are the steps that drop queued messages: topics and subscriptions deleted or
 	// replaced.
 	Losses []Loss
@@ -90,14 +97,28 @@ func (p *Plan) stackURN() string {
 	return fmt.Sprintf("urn:pulumi:%s::%s::%s::%s-%s", p.Stack, p.Project, spec.StackType, p.Project, p.Stack)
 }
 
-// FromResult builds the plan of a program run under mocks: every resource is a create step.
-// raw is the config the program ran with; its secret values are never kept.
-func FromResult(res *inventory.Stack, raw map[string]string, secret []string, opts Options) (*Plan, error) {
+// StackConfig is the config a program ran with, as the stack loader read it.
+type StackConfig struct {
+	// Values are the config's values, Pulumi.yaml's defaults merged in.
+	Values map[string]string
+	// Secret are the keys whose values are secret; the plan never keeps their values.
+	Secret []string
+	// StackKeys are the keys the stack file set; the other keys of Values are Pulumi.yaml's
+	// defaults.
+	StackKeys []string
+}
+
+// FromResult builds the plan of a program run under mocks with cfg: every resource is a create
+// step.
+func FromResult(res *inventory.Stack, cfg StackConfig, opts Options) (*Plan, error) {
 	steps := make([]Step, len(res.Resources))
 	for i, r := range res.Resources {
 		steps[i] = Step{Op: opCreate, Resource: r}
 	}
-	p := &Plan{Project: res.Project, Stack: res.Stack, StackOp: opCreate, Config: maskConfig(raw, secret), Steps: steps, Outputs: res.Outputs}
+	set := append([]string{}, cfg.StackKeys...) // known, even when the stack file sets nothing
+	slices.Sort(set)
+	p := &Plan{Project: res.Project, Stack: res.Stack, StackOp: opCreate, Config: maskConfig(cfg.Values, cfg.Secret),
+		StackKeys: set, Steps: steps, Outputs: res.Outputs}
 	return p, p.Judge(opts)
 }
 
@@ -141,12 +162,6 @@ func (p *Plan) Judge(opts Options) error {
 	p.CriticalPath = criticalPath(p.Steps)
 	p.Losses = losses(p.Steps, opts.AcceptLoss)
 	return nil
-}
-
-// Blocked reports whether the change must not go ahead: the preview failed, a mandatory
-// policy fails, or a change drops messages that no reviewer accepted.
-func (p *Plan) Blocked() bool {
-	return len(p.Errors) > 0 || p.Mandatory() || slices.ContainsFunc(p.Losses, func(l Loss) bool { return !l.Accepted })
 }
 
 // Mandatory reports whether a mandatory policy fails.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiprod/aiprod-pubsub/inventory"
+	"github.com/aiprod/aiprod-pubsub/policy/rules"
 	"github.com/aiprod/aiprod-pubsub/spec"
 	"github.com/aiprod/aiprod-pubsub/stackrun"
 	"github.com/aiprod/aiprod-pubsub/stacks"
@@ -44,7 +46,7 @@ func buildPlan(tb testing.TB, n int) *Plan {
 	r := raw(n)
 	res, err := stackrun.Program(project, "dev", r)
 	require.NoError(tb, err)
-	p, err := FromResult(&res.Stack, r.Values, r.Secret, Options{})
+	p, err := FromResult(&res.Stack, StackConfig{Values: r.Values, Secret: r.Secret}, Options{})
 	require.NoError(tb, err)
 	return p
 }
@@ -77,7 +79,7 @@ func TestCriticalPathWithoutSchemas(t *testing.T) {
 	r.Values["aiprod-pubsub:enforceSchemas"] = "false"
 	res, err := stackrun.Program(project, "dev", r)
 	require.NoError(t, err)
-	p, err := FromResult(&res.Stack, r.Values, r.Secret, Options{})
+	p, err := FromResult(&res.Stack, StackConfig{Values: r.Values, Secret: r.Secret}, Options{})
 	require.NoError(t, err)
 	assert.Len(t, p.CriticalPath, 3, "topic, subscription, IAM member on it: %v", p.CriticalPath)
 }
@@ -118,8 +120,8 @@ func TestCriticalPath(t *testing.T) {
 	}
 }
 
-// TestFromPreview reads a document shaped like a real `pulumi preview --json`.
-func TestFromPreview(t *testing.T) {
+// TestReadPreview reads a document shaped like a real `pulumi preview --json`.
+func TestReadPreview(t *testing.T) {
 	t.Parallel()
 	const stack = "urn:pulumi:prod::aiprod-pubsub::pulumi:pulumi:Stack::aiprod-pubsub-prod"
 	const topic = "urn:pulumi:prod::aiprod-pubsub::gcp:pubsub/topic:Topic::t"
@@ -139,8 +141,9 @@ func TestFromPreview(t *testing.T) {
 	      "oldState": {"type": "gcp:pubsub/topic:Topic"}}
 	  ]
 	}`, stack, topic, sub)
-	p, err := FromPreview([]byte(doc), Options{})
+	p, err := ReadPreview([]byte(doc))
 	require.NoError(t, err)
+	require.NoError(t, p.Judge(Options{}))
 	assert.Equal(t, "aiprod-pubsub", p.Project)
 	assert.Equal(t, "prod", p.Stack)
 	assert.Equal(t, "same", p.StackOp)
@@ -169,7 +172,7 @@ func TestFromPreview(t *testing.T) {
 	assert.Equal(t, spec.Unknown, inputs["topic"])
 }
 
-func TestFromPreviewRejects(t *testing.T) {
+func TestReadPreviewRejects(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ name, doc, want string }{
 		{"not JSON", "steps:", "reading a preview document"},
@@ -179,7 +182,7 @@ func TestFromPreviewRejects(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := FromPreview([]byte(tc.doc), Options{})
+			_, err := ReadPreview([]byte(tc.doc))
 			assert.ErrorContains(t, err, tc.want)
 		})
 	}
@@ -187,7 +190,7 @@ func TestFromPreviewRejects(t *testing.T) {
 
 // TestImportNeedsKnownInputs: a member whose target is known only after deployment cannot be
 // imported, and the error names the resource; one whose member is known only then (the
-// service agent without the project's number) is left out, and UnknownMembers says so.
+// service agent without the project's number) is left out, and ImportOmissions says why.
 func TestImportNeedsKnownInputs(t *testing.T) {
 	t.Parallel()
 	unknown := resource.MakeComputed(resource.NewProperty(""))
@@ -206,7 +209,7 @@ func TestImportNeedsKnownInputs(t *testing.T) {
 			continue
 		}
 		require.NoError(t, err)
-		assert.Equal(t, []string{r.Name}, p.UnknownMembers())
+		assert.Equal(t, []string{r.Name}, omittedNames(p.ImportOmissions()))
 		assert.False(t, slices.ContainsFunc(f.Resources, func(e importResource) bool { return e.Name == r.Name }), "%s is left out", r.Name)
 	}
 }
@@ -223,7 +226,7 @@ func BenchmarkPlan(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				p, err := FromResult(&res.Stack, r.Values, r.Secret, Options{})
+				p, err := FromResult(&res.Stack, StackConfig{Values: r.Values, Secret: r.Secret}, Options{})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -244,7 +247,7 @@ func BenchmarkPlanStages(b *testing.B) {
 		r := raw(n)
 		res, err := stackrun.Program(project, "dev", r)
 		require.NoError(b, err)
-		p, err := FromResult(&res.Stack, r.Values, r.Secret, Options{})
+		p, err := FromResult(&res.Stack, StackConfig{Values: r.Values, Secret: r.Secret}, Options{})
 		require.NoError(b, err)
 		b.Run(fmt.Sprintf("program/pipelines=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
@@ -257,7 +260,7 @@ func BenchmarkPlanStages(b *testing.B) {
 		b.Run(fmt.Sprintf("policy/pipelines=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := FromResult(&res.Stack, r.Values, r.Secret, Options{}); err != nil {
+				if _, err := FromResult(&res.Stack, StackConfig{Values: r.Values, Secret: r.Secret}, Options{}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -300,9 +303,75 @@ func TestCriticalPathWithAlertsAndKey(t *testing.T) {
 	r.Values["aiprod-pubsub:kmsKeyName"] = "projects/p/locations/europe-west1/keyRings/r/cryptoKeys/k"
 	res, err := stackrun.Program(project, "dev", r)
 	require.NoError(t, err)
-	p, err := FromResult(&res.Stack, r.Values, r.Secret, Options{})
+	p, err := FromResult(&res.Stack, StackConfig{Values: r.Values, Secret: r.Secret}, Options{})
 	require.NoError(t, err)
 	assert.Len(t, p.CriticalPath, 4, "%v", p.CriticalPath)
 	require.NotEmpty(t, res.ByType(spec.CryptoKeyIAMMemberType))
 	require.NotEmpty(t, res.ByType(spec.NotificationChannelType))
+}
+
+func omittedNames(os []Omission) []string {
+	var out []string
+	for _, o := range os {
+		out = append(out, o.Name)
+	}
+	return out
+}
+
+func TestDurationOf(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		secs float64
+		want string
+	}{
+		{0, "0s"}, {10, "10s"}, {60, "1m"}, {300, "5m"}, {400, "6m40s"}, {3300, "55m"}, {4500, "1h15m"},
+		{86400, "1d"}, {302400, "3d12h"}, {604800, "7d"}, {2678400, "31d"}, {90061, "1d1h1m1s"}, {0.5, "0.5s"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.want, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tc.want, durationOf(tc.secs))
+			if tc.secs == float64(int(tc.secs)) {
+				assert.Equal(t, tc.want, duration(spec.Seconds(int(tc.secs))), "the provider's form")
+			}
+		})
+	}
+	assert.Equal(t, "6m40s", showProperty("ackDeadlineSeconds", "400"), "a number of seconds")
+	assert.Equal(t, "10m", showProperty("retryPolicy.maximumBackoff", "600s"), "a nested duration")
+	assert.Equal(t, "400", showProperty("maxDeliveryAttempts", "400"), "not a duration")
+}
+
+// TestVerdict: the verdict counts each reason, and says "must not go ahead" exactly when
+// Blocked is true.
+func TestVerdict(t *testing.T) {
+	t.Parallel()
+	mandatory := rules.Violation{PolicyName: "p", EnforcementLevel: "mandatory"}
+	advisory := rules.Violation{PolicyName: "q", EnforcementLevel: "advisory"}
+	created := []Step{{Op: opCreate}, {Op: opCreate}}
+	tests := []struct {
+		name string
+		plan Plan
+		want string
+	}{
+		{name: "clean", plan: Plan{StackOp: opCreate, Steps: created}, want: "may go ahead: 3 creates, no violations"},
+		{name: "nothing changes", plan: Plan{StackOp: "same", Steps: []Step{{Op: "same"}}}, want: "may go ahead: no changes, no violations"},
+		{name: "advisory", plan: Plan{StackOp: "same", Steps: []Step{{Op: "update"}}, Violations: []rules.Violation{advisory}},
+			want: "may go ahead: 1 update, 1 advisory policy violation"},
+		{name: "accepted loss", plan: Plan{StackOp: "same", Steps: []Step{{Op: "delete"}}, Losses: []Loss{{Name: "t", Accepted: true}}},
+			want: "may go ahead: 1 delete, no violations, 1 accepted loss of messages (t)"},
+		{name: "everything", plan: Plan{StackOp: "same", Failed: true, Errors: []string{"e1", "e2"},
+			Violations: []rules.Violation{mandatory, mandatory, advisory}, Losses: []Loss{{Name: "a"}, {Name: "b", Accepted: true}, {Name: "c"}}},
+			want: "must not go ahead: 2 engine errors, 2 mandatory policy violations, 2 unaccepted losses of messages (a, c)"},
+		{name: "failed on the policy", plan: Plan{StackOp: "same", Failed: true, Violations: []rules.Violation{mandatory}},
+			want: "must not go ahead: 1 mandatory policy violation"},
+		{name: "failed with no reason this review sees", plan: Plan{StackOp: "same", Failed: true},
+			want: "must not go ahead: the preview failed without an error this review can name"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tc.want, tc.plan.verdict())
+			assert.Equal(t, strings.HasPrefix(tc.want, "must not"), tc.plan.Blocked())
+		})
+	}
 }

@@ -27,7 +27,13 @@ type document struct {
 	CriticalPath     *criticalPathJSON `json:"criticalPath,omitempty"`
 	// MessageLoss is the plan's own addition: the changes that drop queued messages.
 	MessageLoss []Loss `json:"messageLoss,omitempty"`
+	// StackConfigKeys is the plan's own addition: the config keys the stack file set.
+	StackConfigKeys *[]string `json:"stackConfigKeys,omitempty"`
 }
+
+// previewFailed is the engine's closing error when a preview fails, after the errors it failed
+// on, if any.
+const previewFailed = "preview failed"
 
 // documentStep is one step of a preview.
 type documentStep struct {
@@ -115,7 +121,13 @@ func (p *Plan) document() document {
 	for _, e := range p.Errors {
 		doc.Diagnostics = append(doc.Diagnostics, diagnostic{Message: "error: " + e, Severity: "error"})
 	}
+	if p.Failed {
+		doc.Diagnostics = append(doc.Diagnostics, diagnostic{Message: "error: " + previewFailed, Severity: "error"})
+	}
 	doc.MessageLoss = p.Losses
+	if p.StackKeys != nil {
+		doc.StackConfigKeys = &p.StackKeys
+	}
 	return doc
 }
 
@@ -127,18 +139,9 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 	return enc.Encode(p.document())
 }
 
-// FromPreview builds a plan from a `pulumi preview --json` document, or this package's own
-// JSON, instead of running the program, and judges it with opts.
-func FromPreview(data []byte, opts Options) (*Plan, error) {
-	p, err := ReadPreview(data)
-	if err != nil {
-		return nil, err
-	}
-	return p, p.Judge(opts)
-}
-
-// ReadPreview reads a preview document into a plan not judged yet, so that a caller can choose
-// the options by the stack it previews. Deleted resources are kept as delete steps, from their
+// ReadPreview reads a `pulumi preview --json` document, or this package's own JSON, into a
+// plan not judged yet, so that a caller can choose the options by the stack it previews (and
+// then calls Judge). Deleted resources are kept as delete steps, from their
 // old state, and left out of the policy evaluation, as are provider resources and the stack
 // itself. Unknown values become computed values; the engine's errors are kept.
 func ReadPreview(data []byte) (*Plan, error) {
@@ -176,9 +179,16 @@ func ReadPreview(data []byte) (*Plan, error) {
 		p.Outputs = doc.Outputs
 	}
 	for _, d := range doc.Diagnostics {
-		if d.Severity == "error" {
-			p.Errors = append(p.Errors, strings.TrimSpace(strings.TrimPrefix(d.Message, "error: ")))
+		if d.Severity != "error" {
+			continue
 		}
+		p.Failed = true
+		if msg := strings.TrimSpace(strings.TrimPrefix(d.Message, "error: ")); msg != previewFailed {
+			p.Errors = append(p.Errors, msg)
+		}
+	}
+	if doc.StackConfigKeys != nil {
+		p.StackKeys = append([]string{}, *doc.StackConfigKeys...)
 	}
 	return p, nil
 }

@@ -154,7 +154,7 @@ func changes(s Step) string {
 		}
 		part := k
 		if s.Old != nil {
-			part += " " + orUnset(show(s.Old.Inputs, k)) + " -> " + orUnset(show(s.Resource.Inputs, k))
+			part += " " + change(s.Resource.Type, k, s.Old.Inputs, s.Resource.Inputs)
 		}
 		parts = append(parts, part)
 	}
@@ -162,6 +162,39 @@ func changes(s Step) string {
 		return "the preview gives no reason"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// maxChangeShown is the longest old and new value a change shows; a longer one (a dashboard's
+// JSON) is only named.
+const maxChangeShown = 120
+
+// change shows how the property key of a resource of type typ changes from old to new: "300 ->
+// 120"; an alert policy's conditions as the plan shows them, only those that change.
+func change(typ, key string, old, new resource.PropertyMap) string {
+	if typ == spec.AlertPolicyType && key == "conditions" {
+		before, after := alertConditions(old), alertConditions(new)
+		var diffs []string
+		for i := range max(len(before), len(after)) {
+			b, a := "(none)", "(none)"
+			if i < len(before) {
+				b = before[i]
+			}
+			if i < len(after) {
+				a = after[i]
+			}
+			if a != b {
+				diffs = append(diffs, b+" -> "+a)
+			}
+		}
+		if len(diffs) > 0 {
+			return strings.Join(diffs, ", ")
+		}
+	}
+	b, a := orUnset(showProperty(key, show(old, key))), orUnset(showProperty(key, show(new, key)))
+	if len(b) > maxChangeShown || len(a) > maxChangeShown {
+		return "(too long to show)"
+	}
+	return b + " -> " + a
 }
 
 func orUnset(v string) string {

@@ -100,7 +100,7 @@ func topicSettings(in resource.PropertyMap) []string {
 func subscriptionSettings(in resource.PropertyMap) []string {
 	out := []string{"topic " + spec.LastSegment(show(in, "topic"))}
 	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
-	add("ack %ss", cmp.Or(show(in, "ackDeadlineSeconds"), strconv.Itoa(spec.DefaultAckDeadlineSeconds)))
+	add("ack %s", showProperty("ackDeadlineSeconds", cmp.Or(show(in, "ackDeadlineSeconds"), strconv.Itoa(spec.DefaultAckDeadlineSeconds))))
 	if v := show(in, "enableMessageOrdering"); v == "true" {
 		add("ordering on")
 	} else {
@@ -110,7 +110,7 @@ func subscriptionSettings(in resource.PropertyMap) []string {
 		add("dead-letter %s after %s", spec.LastSegment(t), show(in, "deadLetterPolicy.maxDeliveryAttempts"))
 	}
 	if v := show(in, "retryPolicy.minimumBackoff"); v != "" {
-		add("retry %s..%s", v, show(in, "retryPolicy.maximumBackoff"))
+		add("retry %s..%s", duration(v), duration(show(in, "retryPolicy.maximumBackoff")))
 	}
 	add("retention %s", duration(cmp.Or(show(in, "messageRetentionDuration"), spec.Seconds(spec.DefaultRetentionSeconds))))
 	if v, ok := lookup(in, "expirationPolicy.ttl"); ok && v.IsString() && v.StringValue() == "" {
@@ -126,21 +126,60 @@ func subscriptionSettings(in resource.PropertyMap) []string {
 	return out
 }
 
-// duration shows a protobuf duration ("86400s") in the largest whole unit ("1d").
+// duration shows a duration in the provider's form ("86400s") as durationOf does ("1d"); any
+// other text as it is.
 func duration(s string) string {
-	n, err := strconv.Atoi(strings.TrimSuffix(s, "s"))
-	if err != nil || !strings.HasSuffix(s, "s") || n == 0 {
+	n, ok := spec.ParseSeconds(s)
+	if !ok {
 		return s
 	}
-	for _, u := range []struct {
-		secs int
-		unit string
-	}{{86400, "d"}, {3600, "h"}, {60, "m"}} {
-		if n%u.secs == 0 {
-			return strconv.Itoa(n/u.secs) + u.unit
+	return durationOf(n)
+}
+
+// durationUnits are the units a duration is shown in, largest first.
+var durationUnits = []struct {
+	secs int64
+	unit string
+}{{86400, "d"}, {3600, "h"}, {60, "m"}, {1, "s"}}
+
+// durationOf shows a number of seconds in whole units, largest first: 302400 is "3d12h",
+// 4500 "1h15m", 600 "10m", 0 "0s"; a fraction of a second stays in seconds ("0.5s"). Every
+// duration the plan shows, in every format, is shown by it.
+func durationOf(secs float64) string {
+	n := int64(secs)
+	if float64(n) != secs || n < 0 {
+		return strconv.FormatFloat(secs, 'f', -1, 64) + "s"
+	}
+	if n == 0 {
+		return "0s"
+	}
+	var b strings.Builder
+	for _, u := range durationUnits {
+		if n >= u.secs {
+			fmt.Fprintf(&b, "%d%s", n/u.secs, u.unit)
+			n %= u.secs
 		}
 	}
-	return s
+	return b.String()
+}
+
+// durationProperties are the resource properties that hold a duration: in the provider's
+// form ("600s"), or a number of seconds (ackDeadlineSeconds).
+var durationProperties = map[string]bool{
+	"ackDeadlineSeconds": true, "messageRetentionDuration": true, "minimumBackoff": true,
+	"maximumBackoff": true, "ttl": true, "duration": true, "alignmentPeriod": true,
+}
+
+// showProperty shows the value of the property key as durationOf does when the property holds
+// a duration, else as it is.
+func showProperty(key, value string) string {
+	if !durationProperties[key[strings.LastIndex(key, ".")+1:]] {
+		return value
+	}
+	if n, err := strconv.ParseFloat(value, 64); err == nil {
+		return durationOf(n)
+	}
+	return duration(value)
 }
 
 // recordName is the name of the record an Avro definition declares, or "".
@@ -157,6 +196,16 @@ func recordName(definition string) string {
 // alertSettings are an alert policy's conditions: what each watches, its threshold and how long
 // it must hold, and the channels it notifies.
 func alertSettings(in resource.PropertyMap) []string {
+	out := alertConditions(in)
+	if ch := show(in, "notificationChannels"); ch != "" {
+		out = append(out, "notifies "+ch)
+	}
+	return out
+}
+
+// alertConditions are an alert policy's conditions: what each watches, its threshold and how
+// long it must hold.
+func alertConditions(in resource.PropertyMap) []string {
 	var out []string
 	conds, _ := lookup(in, "conditions")
 	if conds.IsArray() {
@@ -169,7 +218,11 @@ func alertSettings(in resource.PropertyMap) []string {
 			if !ok {
 				continue
 			}
-			cond := fmt.Sprintf("%s %s > %s", name, spec.MetricName(metric), show(th, "conditionThreshold.thresholdValue"))
+			threshold := show(th, "conditionThreshold.thresholdValue")
+			if n, err := strconv.ParseFloat(threshold, 64); err == nil && spec.MetricInSeconds(metric) {
+				threshold = durationOf(n)
+			}
+			cond := fmt.Sprintf("%s %s > %s", name, spec.MetricName(metric), threshold)
 			if show(th, "conditionThreshold.denominatorFilter") != "" {
 				cond += " of requests"
 			}
@@ -178,9 +231,6 @@ func alertSettings(in resource.PropertyMap) []string {
 			}
 			out = append(out, cond)
 		}
-	}
-	if ch := show(in, "notificationChannels"); ch != "" {
-		out = append(out, "notifies "+ch)
 	}
 	return out
 }

@@ -42,9 +42,10 @@ func ordered(steps []Step) []Step {
 	return out
 }
 
-// WriteText writes the plan for people: the engine's errors and the message losses first,
-// then the resources that change, most destructive first, with their key settings, the
-// critical path, config, outputs and the policy violations grouped by policy.
+// WriteText writes the plan for people, what a reviewer must act on first: the engine's
+// errors, the message losses and the policy violations; then the resources that change, most
+// destructive first, with their key settings; the config, the stack file's values apart from
+// Pulumi.yaml's defaults; the outputs; and last the verdict, in one line.
 func (p *Plan) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s of %s, stack %s: %s\n", p.title(), p.Project, p.Stack, p.summaryLine())
@@ -52,26 +53,43 @@ func (p *Plan) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "Policy config: %s\n", p.policyConfigLine())
 	p.writeErrorsText(&b)
 	p.writeLossesText(&b)
+	p.writeViolationsText(&b)
 	if err := p.writeStepsText(&b); err != nil {
 		return err
 	}
 	p.writeConfigText(&b)
-	p.writeViolationsText(&b)
+	p.writeOutputsText(&b)
+	fmt.Fprintf(&b, "\nverdict: %s\n", p.verdict())
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-// writeErrorsText lists the engine's errors: the preview failed.
+// writeErrorsText says that the preview failed, and on what: the engine's errors, or its
+// policy violations.
 func (p *Plan) writeErrorsText(b *strings.Builder) {
-	if len(p.Errors) == 0 {
-		return
+	switch {
+	case len(p.Errors) > 0:
+		fmt.Fprintf(b, "\nThe preview failed: %d engine %s; the changes below may not be all of it\n", len(p.Errors), plural(len(p.Errors), "error", "errors"))
+	case p.Failed:
+		b.WriteString("\n" + p.failedWithoutErrors() + "\n")
 	}
-	fmt.Fprintf(b, "\nThe preview failed: %d engine %s; nothing below is the whole change\n", len(p.Errors), plural(len(p.Errors), "error", "errors"))
 	for _, e := range p.Errors {
 		for line := range strings.Lines(e) {
 			fmt.Fprintf(b, "  %s\n", strings.TrimRight(line, "\n"))
 		}
 	}
+}
+
+// failedWithoutErrors says on what a preview failed that names no engine error; "" when it did
+// not fail.
+func (p *Plan) failedWithoutErrors() string {
+	switch {
+	case !p.Failed:
+		return ""
+	case p.Mandatory():
+		return "The preview failed on the mandatory policy violations below"
+	}
+	return "The preview failed without an error of its own: the engine's policy pack or config judged otherwise than this review"
 }
 
 // writeLossesText lists the changes that drop queued messages.
@@ -152,18 +170,44 @@ func (p *Plan) reviewSteps() ([]Step, int) {
 	return steps, len(p.Steps) - len(steps)
 }
 
-// writeConfigText writes the config and the outputs.
+// writeConfigText writes the config: the values the stack file set, then those left to
+// Pulumi.yaml's defaults, when the plan knows which are which.
 func (p *Plan) writeConfigText(b *strings.Builder) {
-	if len(p.Config) > 0 {
-		b.WriteString("\nConfig\n")
-		for _, k := range slices.Sorted(maps.Keys(p.Config)) {
-			v := p.Config[k]
-			if v == "" {
-				v = `""`
-			}
-			fmt.Fprintf(b, "  %s: %s\n", k, v)
+	if len(p.Config) == 0 {
+		return
+	}
+	keys := slices.Sorted(maps.Keys(p.Config))
+	if p.StackKeys == nil {
+		b.WriteString("\nConfig (a preview document does not say which values the stack file set)\n")
+		p.writeConfigValues(b, keys)
+		return
+	}
+	set, defaults := []string{}, []string{}
+	for _, k := range keys {
+		if slices.Contains(p.StackKeys, k) {
+			set = append(set, k)
+		} else {
+			defaults = append(defaults, k)
 		}
 	}
+	fmt.Fprintf(b, "\nConfig set by the stack file (%d)\n", len(set))
+	p.writeConfigValues(b, set)
+	fmt.Fprintf(b, "\nConfig left to Pulumi.yaml's defaults (%d)\n", len(defaults))
+	p.writeConfigValues(b, defaults)
+}
+
+// writeConfigValues writes the values of keys, one a line.
+func (p *Plan) writeConfigValues(b *strings.Builder, keys []string) {
+	if len(keys) == 0 {
+		b.WriteString("  (none)\n")
+	}
+	for _, k := range keys {
+		fmt.Fprintf(b, "  %s: %s\n", k, cmp.Or(p.Config[k], `""`))
+	}
+}
+
+// writeOutputsText writes the stack's outputs.
+func (p *Plan) writeOutputsText(b *strings.Builder) {
 	b.WriteString("\nOutputs\n")
 	outs := flatten(p.Outputs)
 	if len(outs) == 0 {
@@ -262,7 +306,7 @@ func groupByPolicy(vs []rules.Violation) [][]rules.Violation {
 }
 
 func levelRank(level string) int {
-	if level == "mandatory" {
+	if level == levelMandatory {
 		return 0
 	}
 	return 1

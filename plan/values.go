@@ -127,7 +127,7 @@ func showValue(v resource.PropertyValue) string {
 		})
 		parts := make([]string, 0, len(keys))
 		for _, k := range keys {
-			parts = append(parts, k+"="+showValue(obj[resource.PropertyKey(k)]))
+			parts = append(parts, k+"="+showProperty(k, showValue(obj[resource.PropertyKey(k)])))
 		}
 		return strings.Join(parts, ",")
 	}

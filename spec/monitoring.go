@@ -147,3 +147,7 @@ func (a Alerts) validate() Problems {
 	}
 	return ps
 }
+
+// MetricInSeconds reports whether a metric's values, and so an alert's threshold on it, are a
+// number of seconds.
+func MetricInSeconds(metric string) bool { return metric == MetricOldestUnackedAge }

@@ -136,3 +136,10 @@ func SubscriptionOutput(q Queue) string { return string(q) + "Subscription" }
 func AlertName(prefix, pipeline, alert string) string {
 	return prefix + "-" + pipeline + "-" + alert + "-alert"
 }
+
+// The short keys that end the logical name of an IAM member, <target>-<role>-<key>, by whose
+// grant it is.
+const (
+	AppMemberKey          = "app"
+	ServiceAgentMemberKey = "agent"
+)

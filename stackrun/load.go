@@ -25,6 +25,9 @@ type Files struct {
 	Config stacks.Raw
 	// Declared is Pulumi.yaml's config section.
 	Declared map[string]workspace.ProjectConfigType
+	// StackKeys are the keys the stack file sets, sorted; Config's other keys are
+	// Pulumi.yaml's.
+	StackKeys []string
 }
 
 // Load reads Pulumi.yaml from projectDir and the stack's file (stackFile, or
@@ -53,9 +56,12 @@ func Load(projectDir, stack, stackFile string) (*Files, error) {
 		return nil, fmt.Errorf("reading %s: %w", stackFile, err)
 	}
 	raw := stacks.Raw{Values: map[string]string{}}
+	set := []string{}
 	for k, v := range values {
 		raw.Values[k.String()] = v
+		set = append(set, k.String())
 	}
+	slices.Sort(set)
 	for _, k := range ps.Config.SecureKeys() {
 		raw.Secret = append(raw.Secret, k.String())
 	}
@@ -81,7 +87,7 @@ func Load(projectDir, stack, stackFile string) (*Files, error) {
 		}
 		raw.Values[key] = s
 	}
-	return &Files{Project: proj.Name.String(), Config: raw, Declared: proj.Config}, nil
+	return &Files{Project: proj.Name.String(), Config: raw, Declared: proj.Config, StackKeys: set}, nil
 }
 
 // configString renders a config value as the engine passes it: strings as they are, anything

@@ -130,9 +130,12 @@ func (o options) write(p *plan.Plan, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "plan: writing the import file: %v\n", err)
 			return exitError
 		}
-		if left := p.UnknownMembers(); len(left) > 0 {
-			fmt.Fprintf(stderr, "plan: %s leaves out %d IAM members whose member is known only at deploy (%s): the Pub/Sub service agent's address needs the project's number; set %s:projectNumber to include them\n",
-				o.emitImport, len(left), strings.Join(left, ", "), stacks.Namespace)
+		for _, left := range p.ImportOmissions() {
+			fmt.Fprintf(stderr, "plan: %s leaves out %s: %s", o.emitImport, left.Name, left.Reason)
+			if left.NeedsProjectNumber {
+				fmt.Fprintf(stderr, "; set %s:projectNumber to include it", stacks.Namespace)
+			}
+			fmt.Fprintln(stderr)
 		}
 	}
 	if _, err := stdout.Write(out.Bytes()); err != nil {
@@ -181,7 +184,7 @@ func (o options) build() (*plan.Plan, error) {
 		}
 		return nil, fmt.Errorf("running the program for stack %q: %w", o.stack, err)
 	}
-	return plan.FromResult(res.Offline(), files.Config.Values, files.Config.Secret, opts)
+	return plan.FromResult(res.Offline(), plan.StackConfig{Values: files.Config.Values, Secret: files.Config.Secret, StackKeys: files.StackKeys}, opts)
 }
 
 // review reads a preview document once, then judges it with the policy config of the stack it

@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiprod/aiprod-pubsub/stackrun"
@@ -81,6 +83,14 @@ func TestReadme(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	_, review, _ := invoke(t, "--project-dir", projectDir, "--from", filepath.Join("testdata", "previews", "dev-replace-ordering.json"), "--format", "markdown")
 	require.NotEmpty(t, review)
+	// The verdicts README quotes in its prose are the command's.
+	readme, err := os.ReadFile(filepath.Join(projectDir, "README.md"))
+	require.NoError(t, err)
+	for _, args := range [][]string{{"--stack", "dev"}, {"--from", filepath.Join("testdata", "previews", "dev-replace-ordering.json")}} {
+		_, text, _ := invoke(t, append([]string{"--project-dir", projectDir}, args...)...)
+		lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+		assert.Contains(t, string(readme), "\n"+lines[len(lines)-1]+"\n", "README quotes the verdict of plan %v", args)
+	}
 	testkit.ReadmeBlocks(t, "./cmd/plan", filepath.Join(projectDir, "README.md"), map[string]string{
 		"plan --stack dev --format mermaid": "```mermaid\n" + diagram + "```\n",
 		"config table":                      configTable(t),
