@@ -19,6 +19,8 @@ var specNames = []string{
 	"iam-pubsub-roles", "no-service-account-keys", "required-labels", "prod-protect", "pipeline-topology",
 	"pubsub-topic-schema",
 	"monitoring-dead-letter-alert",
+	"storage-bucket-versioned-private", "iam-wif-repository", "iam-wif-principals-only", "iam-no-basic-roles",
+	"iam-project-custom-roles",
 }
 
 func TestPack(t *testing.T) {
@@ -26,7 +28,7 @@ func TestPack(t *testing.T) {
 	pack, err := newPack("dev")
 	require.NoError(t, err)
 	assert.Equal(t, "aiprod-pubsub", pack.Name())
-	assert.Equal(t, "0.2.0", pack.Version().String())
+	assert.Equal(t, "0.3.0", pack.Version().String())
 	var names []string
 	for _, p := range pack.Policies() {
 		names = append(names, p.Name())

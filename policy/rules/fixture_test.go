@@ -129,6 +129,8 @@ type ruleCase struct {
 	count int
 	// also are the other policies that the changes make fire; none by default.
 	also []string
+	// foundation judges the foundation's fixture instead of the pipeline's.
+	foundation bool
 }
 
 const stem = "aiprod-pipeline"
@@ -144,7 +146,11 @@ func runCases(t *testing.T, policy string, cases []ruleCase) {
 			if stack == "" {
 				stack = "dev"
 			}
-			rs := testkit.Apply(t, fixture(stack, stem), tc.changes...)
+			base := fixture(stack, stem)
+			if tc.foundation {
+				base = foundationFixture(stack)
+			}
+			rs := testkit.Apply(t, base, tc.changes...)
 			var config map[string]policyx.PolicyConfig
 			if tc.config != nil {
 				config = map[string]policyx.PolicyConfig{policy: {

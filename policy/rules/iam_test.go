@@ -92,7 +92,7 @@ func TestPubSubRoles(t *testing.T) {
 		{name: "editor on a subscription",
 			changes: []testkit.Change{testkit.Set(typeSubIAMMember, jobsSub+"-subscriber-app", "roles/editor", "role")},
 			want:    []string{`SubscriptionIAMMember "aiprod-pipeline-jobs-sub-subscriber-app"`, `role "roles/editor"`},
-			also:    []string{PolicyPipelineTopology}},
+			also:    []string{PolicyPipelineTopology, PolicyNoBasicRoles}},
 		{name: "no role",
 			changes: []testkit.Change{testkit.Add(topicGrant("norole", stem+"-results", rolePublisher, testApp)), testkit.Set(typeTopicIAMMember, "norole", nil, "role")},
 			want:    []string{`TopicIAMMember "norole"`, "no role"}},
