@@ -93,7 +93,7 @@ func TestAdditiveOnly(t *testing.T) {
 			want: []string{`IAMMember "folder-grant"`, "folder-level"}},
 		{name: "a custom role in a pipeline stack",
 			changes: []testkit.Change{testkit.Add(newResource("dev", spec.ProjectCustomRoleType, "role", map[string]any{"roleId": "x", "project": testProject}))},
-			want: []string{`IAMCustomRole "role"`, "project-level IAM, which a pipeline stack never holds"}},
+			want:    []string{`IAMCustomRole "role"`, "project-level IAM, which a pipeline stack never holds"}},
 		{name: "the foundation's project members and custom roles pass", foundation: true},
 		{name: "the foundation's project member passes in prod", foundation: true, stack: "prod"},
 		{name: "a project binding in the foundation", foundation: true,
