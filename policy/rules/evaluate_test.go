@@ -58,6 +58,7 @@ func TestConfigSchemas(t *testing.T) {
 		{PolicyProdProtect, "production", nil},
 		{PolicyRequiredLabels, "labels", []any{"app", "env", "managed-by"}},
 		{PolicyTopicSchema, "enforceSchemas", true},
+		{PolicyWIFRepository, "githubRepository", nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.policy+"/"+tc.key, func(t *testing.T) {
@@ -127,11 +128,18 @@ func TestEvaluateRejectsBadConfig(t *testing.T) {
 		{"labels not strings", map[string]policyx.PolicyConfig{PolicyRequiredLabels: {
 			EnforcementLevel: policyx.EnforcementLevelMandatory, Properties: map[string]any{"labels": []any{1.0}},
 		}}, "labels"},
+		{"repository not owner/name", map[string]policyx.PolicyConfig{PolicyWIFRepository: {
+			EnforcementLevel: policyx.EnforcementLevelMandatory, Properties: map[string]any{"githubRepository": "aiprod"},
+		}}, `config githubRepository is aiprod (string); must be an owner/name GitHub repository`},
+		{"repository not a string", map[string]policyx.PolicyConfig{PolicyWIFRepository: {
+			EnforcementLevel: policyx.EnforcementLevelMandatory, Properties: map[string]any{"githubRepository": 1.0},
+		}}, "githubRepository"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := Evaluate("dev", fixture("dev", stem), tc.config)
+			// The foundation has a provider, which the repository's policy reads.
+			_, err := Evaluate("dev", append(fixture("dev", stem), foundationFixture("dev")...), tc.config)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 		})

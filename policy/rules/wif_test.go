@@ -3,6 +3,10 @@ package rules
 import (
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/aiprod/aiprod-pubsub/spec"
 	"github.com/aiprod/aiprod-pubsub/testkit"
 )
@@ -120,4 +124,45 @@ func TestWIFPrincipalsOnly(t *testing.T) {
 			}))},
 			want: []string{`IAMMember "sa-user"`, `member "user:someone@example.com"`}},
 	})
+}
+
+// TestEveryAcceptedRepositoryCanPassTheGate: every repository the policy config accepts (the
+// edges of spec.GitHubRepositoryPattern) passes the pack when the provider pins it and the
+// policy config names it; with the foundation's checked-in config, pinning another repository
+// fails, and the violation names the setting that would allow it. A value the pattern refuses
+// is refused by the config loader and by the pack alike.
+func TestEveryAcceptedRepositoryCanPassTheGate(t *testing.T) {
+	t.Parallel()
+	accepted := []string{testRepository, "a/b", "A1-b2/.github", "aiprod/aiprod_pubsub.v2", "abcdefghijabcdefghijabcdefghijabcdefghi/x", "o/.x"}
+	for _, repo := range accepted {
+		t.Run(repo, func(t *testing.T) {
+			t.Parallel()
+			require.True(t, spec.IsGitHubRepository(repo))
+			rs := testkit.Set(typeProvider, githubProvider, "assertion.repository == '"+repo+"'", "attributeCondition")(t, foundationFixture("dev"))
+			matching := map[string]policyx.PolicyConfig{PolicyWIFRepository: {
+				EnforcementLevel: policyx.EnforcementLevelMandatory, Properties: map[string]any{"githubRepository": repo}}}
+			vs, err := Evaluate("dev", rs, matching)
+			require.NoError(t, err)
+			assert.Empty(t, vs, "with the matching policy config")
+
+			vs, err = Evaluate("dev", rs, foundationConfig(t, "dev"))
+			require.NoError(t, err)
+			if repo != testRepository {
+				require.NotEmpty(t, vs, "another repository than the checked-in one must fail the gate")
+			}
+			for _, v := range vs {
+				assert.Contains(t, v.Message, "policy config "+PolicyWIFRepository+"."+configGitHubRepository)
+			}
+		})
+	}
+	for _, repo := range []string{"aiprod", "aiprod/", "aiprod/*", "-a/b", "a/..", "a/b/c"} {
+		t.Run("refused "+repo, func(t *testing.T) {
+			t.Parallel()
+			_, err := LoadConfig(writeConfig(t, `{"iam-wif-repository": {"githubRepository": "`+repo+`"}}`))
+			assert.ErrorContains(t, err, "githubRepository")
+			_, err = Evaluate("dev", foundationFixture("dev"), map[string]policyx.PolicyConfig{PolicyWIFRepository: {
+				EnforcementLevel: policyx.EnforcementLevelMandatory, Properties: map[string]any{"githubRepository": repo}}})
+			assert.ErrorContains(t, err, "githubRepository")
+		})
+	}
 }
