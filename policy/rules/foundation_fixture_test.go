@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -150,4 +151,26 @@ func TestFoundationPassesEveryPolicy(t *testing.T) {
 			assert.Empty(t, vs)
 		})
 	}
+}
+
+// TestTheProjectDecidesWhoHoldsProjectIAM: the foundation's resources, foundation component
+// and all, registered by a stack of another project are judged as a pipeline stack's: its
+// project-level grants and custom roles fail iam-additive-only, and iam-project-custom-roles,
+// the foundation's rule, says nothing.
+func TestTheProjectDecidesWhoHoldsProjectIAM(t *testing.T) {
+	t.Parallel()
+	rs := foundationFixture("dev")
+	for i := range rs {
+		rs[i].URN = strings.Replace(rs[i].URN, "::"+spec.FoundationProject+"::", "::aiprod-pubsub::", 1)
+		rs[i].Parent = strings.Replace(rs[i].Parent, "::"+spec.FoundationProject+"::", "::aiprod-pubsub::", 1)
+	}
+	vs, err := Evaluate("dev", rs, nil)
+	require.NoError(t, err)
+	var flagged []string
+	for _, v := range vs {
+		assert.Equal(t, PolicyAdditiveOnly, v.PolicyName, v.Message)
+		assert.Contains(t, v.Message, "which a pipeline stack never holds")
+		flagged = append(flagged, v.URN[strings.LastIndex(v.URN, "::")+2:])
+	}
+	assert.ElementsMatch(t, []string{previewGrant, deployerGrant, "preview-role", "deployer-role"}, flagged)
 }

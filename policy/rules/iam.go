@@ -126,8 +126,9 @@ func iamPolicy(name, description string,
 
 var publicMembers = []string{"allUsers", "allAuthenticatedUsers"}
 
-// noPublicMembers: the topics carry job requests and results; nobody outside the project may
-// publish or read them.
+// noPublicMembers: the topics carry job requests and results, the foundation's bucket every
+// stack's state and its key the stacks' secrets; nobody outside the project may reach them. It
+// judges every IAM resource of every kind (member, binding, policy document).
 func noPublicMembers() policyx.ResourceValidationPolicy {
 	return iamPolicy(PolicyNoPublicMembers,
 		"No IAM resource grants allUsers or allAuthenticatedUsers.",
