@@ -11,19 +11,11 @@ import (
 // BasicRoles are GCP's basic roles: each one reaches every service of the project.
 var BasicRoles = []string{"roles/owner", "roles/editor", "roles/viewer"}
 
-// WorkloadIdentityUserRole lets a principal impersonate a service account through Workload
-// Identity Federation.
-const WorkloadIdentityUserRole = "roles/iam.workloadIdentityUser"
-
 // FoundationAccountRoles is the one custom role each foundation identity holds on its project.
 var FoundationAccountRoles = map[string]string{
 	PreviewAccountID:  PreviewRoleID,
 	DeployerAccountID: DeployerRoleID,
 }
-
-// CustomRoleName is a project custom role's full name, the form an IAM grant names it by:
-// projects/<project>/roles/<id>.
-func CustomRoleName(project, id string) string { return ProjectName(project) + "/roles/" + id }
 
 var customRoleRE = regexp.MustCompile(`^projects/([^/]+)/roles/([^/]+)$`)
 
@@ -66,9 +58,9 @@ func PoolPrincipalPool(member string) (pool string, ok bool) {
 }
 
 // GitHubRepositoryPattern is an owner/name GitHub repository: an owner of 1..39 letters, digits
-// and inner hyphens, and a name of letters, digits, '.', '_' and '-' other than "." and "..".
-// It is a JSON schema pattern as well as a Go one.
-const GitHubRepositoryPattern = `^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?/(?:[A-Za-z0-9_-][A-Za-z0-9._-]*|\.(?:[A-Za-z0-9_-][A-Za-z0-9._-]*|\.[A-Za-z0-9._-]+))$`
+// and hyphens, not starting with a hyphen, and a name of 1..100 letters, digits, '.', '_' and
+// '-' other than "." and "..". It is a JSON schema pattern as well as a Go one.
+const GitHubRepositoryPattern = `^[A-Za-z0-9][A-Za-z0-9-]{0,38}/(?:[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}|\.[A-Za-z0-9_-][A-Za-z0-9._-]{0,98}|\.\.[A-Za-z0-9._-]{1,98})$`
 
 var gitHubRepositoryRE = regexp.MustCompile(GitHubRepositoryPattern)
 

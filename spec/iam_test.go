@@ -1,6 +1,7 @@
 package spec_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/aiprod/aiprod-pubsub/spec"
@@ -18,11 +19,15 @@ func TestIsGitHubRepository(t *testing.T) {
 		{"owner/name.with_dots-and_underscores", true},
 		{"abcdefghijabcdefghijabcdefghijabcdefghi/x", true}, // a 39-character owner
 		{"abcdefghijabcdefghijabcdefghijabcdefghij/x", false},
+		{"aiprod-/x", true}, // as spec.CheckGitHubRepository, which the foundation's config uses
+		{"a/" + strings.Repeat("x", 100), true},
+		{"a/" + strings.Repeat("x", 101), false},
+		{"a/..." + strings.Repeat("x", 97), true},
+		{"a/.x", true},
 		{"aiprod", false},
 		{"aiprod/", false},
 		{"/aiprod-pubsub", false},
 		{"-aiprod/x", false},
-		{"aiprod-/x", false},
 		{"aiprod/aiprod-pubsub/extra", false},
 		{"aiprod/.", false},
 		{"aiprod/..", false},

@@ -110,7 +110,7 @@ func foundationFixture(stack string) []policyx.AnalyzerResource {
 			member = principalPrefix + "/subject/repo:" + testRepository + ":environment:" + spec.GitHubEnvironments[stack]
 		}
 		rs = append(rs, res(typeSAIAM, who+"-wif", map[string]any{"serviceAccountId": spec.ServiceAccountName(testProject, email),
-			"role": spec.WorkloadIdentityUserRole, "member": member}))
+			"role": spec.RoleWorkloadIdentityUser, "member": member}))
 	}
 	if stack == "prod" {
 		for i := range rs {

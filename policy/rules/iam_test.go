@@ -114,7 +114,7 @@ func TestAdditiveOnly(t *testing.T) {
 			want: []string{`IAMMember "folder-grant"`, "folder-level IAM"}},
 		{name: "a service account binding in the foundation", foundation: true,
 			changes: []testkit.Change{testkit.Add(newFoundationResource("dev", spec.ServiceAccountIAMBindingType, "sa-binding", map[string]any{
-				"serviceAccountId": "projects/" + testProject + "/serviceAccounts/x", "role": spec.WorkloadIdentityUserRole,
+				"serviceAccountId": "projects/" + testProject + "/serviceAccounts/x", "role": spec.RoleWorkloadIdentityUser,
 				"members": []string{principalSetPfx + "/attribute.repository/" + testRepository},
 			}))},
 			want: []string{`IAMBinding "sa-binding"`, spec.ServiceAccountIAMBindingType, "authoritative"}},
