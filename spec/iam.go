@@ -57,6 +57,19 @@ func PoolPrincipalPool(member string) (pool string, ok bool) {
 	return m[1] + m[2], true
 }
 
+var environmentPrincipalRE = regexp.MustCompile(`^principal://iam\.googleapis\.com/projects/[0-9]+/locations/global/workloadIdentityPools/[a-z0-9-]+/subject/repo:([^:]+):environment:([^:]+)$`)
+
+// ParseEnvironmentPrincipal reads the member that names the jobs of repository in a GitHub
+// environment: the pool subject repo:<owner/name>:environment:<env>, GitHub's subject claim for
+// a job that runs in an environment.
+func ParseEnvironmentPrincipal(member string) (repository, environment string, ok bool) {
+	m := environmentPrincipalRE.FindStringSubmatch(member)
+	if m == nil {
+		return "", "", false
+	}
+	return m[1], m[2], true
+}
+
 // GitHubRepositoryPattern is an owner/name GitHub repository: an owner of 1..39 letters, digits
 // and hyphens, not starting with a hyphen, and a name of 1..100 letters, digits, '.', '_' and
 // '-' other than "." and "..". It is a JSON schema pattern as well as a Go one.

@@ -93,3 +93,25 @@ func TestParseFoundationNames(t *testing.T) {
 		}
 	}
 }
+
+func TestParseEnvironmentPrincipal(t *testing.T) {
+	t.Parallel()
+	const pool = "principal://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/github/subject/"
+	cases := []struct {
+		member, repo, env string
+	}{
+		{pool + "repo:aiprod/aiprod-pubsub:environment:production", "aiprod/aiprod-pubsub", "production"},
+		{pool + "repo:aiprod/aiprod-pubsub:ref:refs/heads/main", "", ""},
+		{pool + "repo:aiprod/aiprod-pubsub:pull_request", "", ""},
+		{"principalSet://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/github/attribute.repository/aiprod/aiprod-pubsub", "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.member, func(t *testing.T) {
+			t.Parallel()
+			repo, env, ok := spec.ParseEnvironmentPrincipal(tc.member)
+			if repo != tc.repo || env != tc.env || ok != (tc.env != "") {
+				t.Errorf("ParseEnvironmentPrincipal(%q) = %q, %q, %v", tc.member, repo, env, ok)
+			}
+		})
+	}
+}

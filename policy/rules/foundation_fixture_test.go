@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"cmp"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -107,7 +108,7 @@ func foundationFixture(stack string) []policyx.AnalyzerResource {
 		)
 		member := principalSetPfx + "/attribute.repository/" + testRepository
 		if id == spec.DeployerAccountID {
-			member = principalPrefix + "/subject/repo:" + testRepository + ":environment:" + spec.GitHubEnvironments[stack]
+			member = principalPrefix + "/subject/repo:" + testRepository + ":environment:" + cmp.Or(spec.GitHubEnvironments[stack], stack)
 		}
 		rs = append(rs, res(typeSAIAM, who+"-wif", map[string]any{"serviceAccountId": spec.ServiceAccountName(testProject, email),
 			"role": spec.RoleWorkloadIdentityUser, "member": member}))

@@ -48,7 +48,7 @@ func policies(stack string) []policyx.Policy {
 		deadLetterAlert(),
 		bucketVersionedPrivate(),
 		wifRepository(),
-		wifPrincipalsOnly(),
+		wifPrincipalsOnly(stack),
 		noBasicRoles(),
 		projectCustomRoles(),
 	}

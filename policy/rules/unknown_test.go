@@ -89,6 +89,7 @@ func TestFoundationUnknownValuesAreSkipped(t *testing.T) {
 		{"project grant's project", typeProjectIAM, deployerGrant, []string{"project"}},
 		{"impersonation member", typeSAIAM, deployerWIF, []string{"member"}},
 		{"impersonation role", typeSAIAM, previewWIF, []string{"role"}},
+		{"impersonated account", typeSAIAM, deployerWIF, []string{"serviceAccountId"}},
 	}
 	for _, tc := range cases {
 		for form, unknown := range map[string]property.Value{"computed": computed, "sentinel": sentinel} {

@@ -181,30 +181,65 @@ func checkPins(report func(string, ...any), r policyx.AnalyzerResource, pins []r
 
 // wifPrincipalsOnly: a service account's IAM decides who can act as it; the foundation's
 // accounts are for CI, which reaches them through the pool, so no person, group, domain or
-// other account holds a role on one.
-func wifPrincipalsOnly() policyx.ResourceValidationPolicy {
+// other account holds a role on one. The deployer changes the stack's resources: only a job in
+// the stack's GitHub environment reaches it, never a pull request's workflow.
+func wifPrincipalsOnly(stack string) policyx.ResourceValidationPolicy {
 	return iamPolicy(PolicyWIFPrincipalsOnly,
 		"Service accounts are reached only through Workload Identity Federation: their IAM names only principal:// subjects or principalSet:// groups and attribute values of pool "+
-			spec.WorkloadIdentityPoolID+" (no user:, group:, domain:, serviceAccount: member, nor the whole pool).",
+			spec.WorkloadIdentityPoolID+" (no user:, group:, domain:, serviceAccount: member, nor the whole pool), and "+spec.DeployerAccountID+
+			" only the subject of a job in the stack's GitHub environment.",
 		func(args policyx.ResourceValidationArgs, module, typeName string) {
 			if module != "serviceaccount" || !isGrant(typeName) {
 				return
 			}
+			deployer := targetsAccount(args.Resource, spec.DeployerAccountID)
 			for _, b := range bindings(args.Resource) {
 				for _, m := range b.members {
 					if m.Unknown || !m.Set {
 						continue
 					}
-					pool, ok := "", m.IsString()
-					if ok {
-						pool, ok = spec.PoolPrincipalPool(m.AsString())
-					}
-					if !ok || pool != spec.WorkloadIdentityPoolID {
-						args.Manager.ReportViolation(fmt.Sprintf(
-							"%s %q grants %s on a service account to %s; only principal://iam.googleapis.com/projects/<number>/locations/global/workloadIdentityPools/%s/subject/... or principalSet://.../attribute.<name>/<value> members may",
-							typeName, args.Resource.Name, b.roleText(), b.memberText(m), spec.WorkloadIdentityPoolID), "")
+					if msg := principalProblem(m, deployer, stack); msg != "" {
+						args.Manager.ReportViolation(fmt.Sprintf("%s %q grants %s on a service account to %s; %s",
+							typeName, args.Resource.Name, b.roleText(), b.memberText(m), msg), "")
 					}
 				}
 			}
 		})
+}
+
+// principalProblem says what is wrong with a member of a service account's IAM, or "".
+func principalProblem(m value, deployer bool, stack string) string {
+	pool, ok := "", m.IsString()
+	if ok {
+		pool, ok = spec.PoolPrincipalPool(m.AsString())
+	}
+	if !ok || pool != spec.WorkloadIdentityPoolID {
+		return "only principal://iam.googleapis.com/projects/<number>/locations/global/workloadIdentityPools/" +
+			spec.WorkloadIdentityPoolID + "/subject/... or principalSet://.../attribute.<name>/<value> members may"
+	}
+	if !deployer {
+		return ""
+	}
+	env, known := spec.GitHubEnvironments[stack]
+	_, got, ok := spec.ParseEnvironmentPrincipal(m.AsString())
+	switch {
+	case !ok && known:
+		return fmt.Sprintf("the deployer is reached only by jobs in GitHub environment %q, the subject repo:<owner>/<name>:environment:%s (a pull request's workflow must never deploy)", env, env)
+	case !ok:
+		return "the deployer is reached only by jobs in a GitHub environment, the subject repo:<owner>/<name>:environment:<env> (a pull request's workflow must never deploy)"
+	case known && got != env:
+		return fmt.Sprintf("stack %q deploys from GitHub environment %q, not %q", stack, env, got)
+	}
+	return ""
+}
+
+// targetsAccount reports whether a service account IAM resource is on the account with id
+// (serviceAccountId projects/<project>/serviceAccounts/<id>@<project>.iam.gserviceaccount.com).
+func targetsAccount(r policyx.AnalyzerResource, id string) bool {
+	name, ok := knownString(r.Properties, "serviceAccountId")
+	if !ok {
+		return false
+	}
+	got, _, ok := spec.ParseServiceAccountMember(spec.ServiceAccountMember(spec.LastSegment(name)))
+	return ok && got == id
 }
