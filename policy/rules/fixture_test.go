@@ -114,6 +114,9 @@ func fixture(stack, stem string) []policyx.AnalyzerResource {
 	return rs
 }
 
+// isQueueResource reports whether typ is a topic or a subscription.
+func isQueueResource(typ string) bool { return typ == typeTopic || typ == typeSubscription }
+
 // ruleCase is one case of a policy's table: the fixture with some changes, judged by the whole
 // pack.
 type ruleCase struct {

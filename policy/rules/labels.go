@@ -20,9 +20,6 @@ var defaultRequiredLabels = []string{"app", "env", "managed-by"}
 
 const configRequiredLabels = "labels"
 
-// isQueueResource reports whether typ is a topic or a subscription.
-func isQueueResource(typ string) bool { return typ == spec.TopicType || typ == spec.SubscriptionType }
-
 // labelledTypes are the resources that carry the required labels: the queues, and the
 // foundation's state bucket.
 var labelledTypes = []string{spec.TopicType, spec.SubscriptionType, spec.BucketType}
