@@ -17,6 +17,9 @@ const PackName = "aiprod-pubsub"
 var Version = semver.MustParse("0.3.0")
 
 // Pack is the policy pack for the stack that ctx runs; policy/main.go passes it to policyx.Main.
+// The pack is the same for both Pulumi projects: a rule reads the project it judges from the
+// resource's URN (inFoundation), the very name ctx.Project() holds, so that Evaluate, which
+// has no context, judges alike.
 func Pack(ctx *pulumi.Context) (policyx.PolicyPack, error) {
 	return newPack(ctx.Stack())
 }
