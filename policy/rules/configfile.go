@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"regexp"
 	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
@@ -25,8 +26,8 @@ var levels = map[string]policyx.EnforcementLevel{
 // policy names to an enforcement level, or to an object of the policy's config properties with
 // an optional "enforcementLevel"; "all" sets every policy's level. A policy the file does not
 // name keeps its own level and defaults. It refuses what the pack would not take: an unknown
-// policy or property, a value of the wrong type, or properties for a stack policy, which SDK
-// v3.274.1 hands no config.
+// policy or property, a value of the wrong type or that does not match the property's pattern,
+// or properties for a stack policy, which SDK v3.274.1 hands no config.
 func LoadConfig(path string) (map[string]policyx.PolicyConfig, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -139,6 +140,10 @@ func checkProperties(p policyx.Policy, props map[string]any) error {
 		}
 		if !hasType(props[k], decl["type"]) {
 			errs = append(errs, fmt.Errorf("%s.%s is %v; must be of type %v", p.Name(), k, props[k], decl["type"]))
+			continue
+		}
+		if s, pattern := props[k], decl["pattern"]; pattern != nil && !regexp.MustCompile(fmt.Sprint(pattern)).MatchString(fmt.Sprint(s)) {
+			errs = append(errs, fmt.Errorf("%s.%s is %q; must match %s", p.Name(), k, props[k], pattern))
 		}
 	}
 	return errors.Join(errs...)
@@ -155,6 +160,9 @@ func hasType(v any, typ any) bool {
 		return ok
 	case "array":
 		_, ok := v.([]any)
+		return ok
+	case "string":
+		_, ok := v.(string)
 		return ok
 	}
 	return true

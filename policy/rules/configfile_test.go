@@ -48,6 +48,15 @@ func TestLoadConfig(t *testing.T) {
 			err: `pubsub-ack-deadline has no config property "jobsAckDeadline"`},
 		{name: "a property of the wrong type", content: `{"pubsub-topic-schema": {"enforceSchemas": "no"}}`,
 			err: "pubsub-topic-schema.enforceSchemas is no; must be of type boolean"},
+		{name: "a repository", content: `{"iam-wif-repository": {"githubRepository": "aiprod/aiprod-pubsub"}}`,
+			want: map[string]policyx.PolicyConfig{PolicyWIFRepository: {
+				EnforcementLevel: policyx.EnforcementLevelMandatory, Properties: map[string]any{"githubRepository": "aiprod/aiprod-pubsub"}}}},
+		{name: "an owner for a repository", content: `{"iam-wif-repository": {"githubRepository": "aiprod"}}`,
+			err: `iam-wif-repository.githubRepository is "aiprod"; must match ^`},
+		{name: "a repository with a wildcard", content: `{"iam-wif-repository": {"githubRepository": "aiprod/*"}}`,
+			err: `iam-wif-repository.githubRepository is "aiprod/*"; must match`},
+		{name: "a repository that is not a string", content: `{"iam-wif-repository": {"githubRepository": 1}}`,
+			err: "iam-wif-repository.githubRepository is 1; must be of type string"},
 		{name: "a wrong level", content: `{"prod-protect": "strict"}`,
 			err: `prod-protect: enforcement level is "strict"; must be advisory, mandatory or disabled`},
 		{name: "not JSON", content: `{`, err: "unexpected end of JSON input"},
@@ -85,6 +94,17 @@ func TestCheckedInConfigs(t *testing.T) {
 		vs, err := Evaluate(stack, fixture(stack, stem), cfg)
 		require.NoError(t, err)
 		assert.Empty(t, vs, stack)
+	}
+}
+
+// TestCheckedInFoundationConfigs: the foundation's policy config files load, and pin the
+// repository its providers admit.
+func TestCheckedInFoundationConfigs(t *testing.T) {
+	t.Parallel()
+	for _, stack := range []string{"dev", "prod"} {
+		cfg := foundationConfig(t, stack)
+		assert.Equal(t, testRepository, cfg[PolicyWIFRepository].Properties["githubRepository"], stack)
+		assert.Equal(t, stack == "prod", cfg[PolicyProdProtect].Properties["production"], stack)
 	}
 }
 

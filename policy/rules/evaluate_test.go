@@ -19,6 +19,8 @@ var specNames = []string{
 	"iam-pubsub-roles", "no-service-account-keys", "required-labels", "prod-protect", "pipeline-topology",
 	"pubsub-topic-schema",
 	"monitoring-dead-letter-alert",
+	"storage-bucket-versioned-private", "iam-wif-repository", "iam-wif-principals-only", "iam-no-basic-roles",
+	"iam-project-custom-roles",
 }
 
 func TestPack(t *testing.T) {
@@ -26,7 +28,7 @@ func TestPack(t *testing.T) {
 	pack, err := newPack("dev")
 	require.NoError(t, err)
 	assert.Equal(t, "aiprod-pubsub", pack.Name())
-	assert.Equal(t, "0.2.0", pack.Version().String())
+	assert.Equal(t, "0.3.0", pack.Version().String())
 	var names []string
 	for _, p := range pack.Policies() {
 		names = append(names, p.Name())
@@ -56,6 +58,7 @@ func TestConfigSchemas(t *testing.T) {
 		{PolicyProdProtect, "production", nil},
 		{PolicyRequiredLabels, "labels", []any{"app", "env", "managed-by"}},
 		{PolicyTopicSchema, "enforceSchemas", true},
+		{PolicyWIFRepository, "githubRepository", nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.policy+"/"+tc.key, func(t *testing.T) {
@@ -125,11 +128,18 @@ func TestEvaluateRejectsBadConfig(t *testing.T) {
 		{"labels not strings", map[string]policyx.PolicyConfig{PolicyRequiredLabels: {
 			EnforcementLevel: policyx.EnforcementLevelMandatory, Properties: map[string]any{"labels": []any{1.0}},
 		}}, "labels"},
+		{"repository not owner/name", map[string]policyx.PolicyConfig{PolicyWIFRepository: {
+			EnforcementLevel: policyx.EnforcementLevelMandatory, Properties: map[string]any{"githubRepository": "aiprod"},
+		}}, `config githubRepository is aiprod (string); must be an owner/name GitHub repository`},
+		{"repository not a string", map[string]policyx.PolicyConfig{PolicyWIFRepository: {
+			EnforcementLevel: policyx.EnforcementLevelMandatory, Properties: map[string]any{"githubRepository": 1.0},
+		}}, "githubRepository"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := Evaluate("dev", fixture("dev", stem), tc.config)
+			// The foundation has a provider, which the repository's policy reads.
+			_, err := Evaluate("dev", append(fixture("dev", stem), foundationFixture("dev")...), tc.config)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 		})

@@ -114,6 +114,9 @@ func fixture(stack, stem string) []policyx.AnalyzerResource {
 	return rs
 }
 
+// isQueueResource reports whether typ is a topic or a subscription.
+func isQueueResource(typ string) bool { return typ == typeTopic || typ == typeSubscription }
+
 // ruleCase is one case of a policy's table: the fixture with some changes, judged by the whole
 // pack.
 type ruleCase struct {
@@ -129,6 +132,8 @@ type ruleCase struct {
 	count int
 	// also are the other policies that the changes make fire; none by default.
 	also []string
+	// foundation judges the foundation's fixture instead of the pipeline's.
+	foundation bool
 }
 
 const stem = "aiprod-pipeline"
@@ -144,7 +149,11 @@ func runCases(t *testing.T, policy string, cases []ruleCase) {
 			if stack == "" {
 				stack = "dev"
 			}
-			rs := testkit.Apply(t, fixture(stack, stem), tc.changes...)
+			base := fixture(stack, stem)
+			if tc.foundation {
+				base = foundationFixture(stack)
+			}
+			rs := testkit.Apply(t, base, tc.changes...)
 			var config map[string]policyx.PolicyConfig
 			if tc.config != nil {
 				config = map[string]policyx.PolicyConfig{policy: {

@@ -19,6 +19,7 @@ const (
 	PolicyAdditiveOnly         = "iam-additive-only"
 	PolicyPubSubRoles          = "iam-pubsub-roles"
 	PolicyNoServiceAccountKeys = "no-service-account-keys"
+	PolicyNoBasicRoles         = "iam-no-basic-roles"
 )
 
 // iamType splits a GCP IAM type token such as spec.TopicIAMMemberType into
@@ -43,6 +44,24 @@ func isGrant(name string) bool {
 type binding struct {
 	role    value
 	members []value
+	// prop is the property the members are read from: member, members or policyData.
+	prop string
+}
+
+// memberText names a member and the property it is read from in a message:
+// `member "user:a@example.com"`.
+func (b binding) memberText(m value) string { return b.prop + " " + show(m.Value) }
+
+// roleText names the role in a message: `role "roles/editor"`.
+func (b binding) roleText() string {
+	prop := "role"
+	if b.prop == "policyData" {
+		prop = "policyData role"
+	}
+	if !b.role.Set {
+		return "no " + prop
+	}
+	return prop + " " + show(b.role.Value)
 }
 
 // bindings reads what an IAM resource grants: `role` with `member` or `members`, or the
@@ -51,7 +70,7 @@ func bindings(r policyx.AnalyzerResource) []binding {
 	props := r.Properties
 	if pd := get(props, "policyData"); pd.Set {
 		if pd.Unknown || !pd.IsString() {
-			return []binding{{role: value{Value: pd.Value, Set: true, Unknown: pd.Unknown}}}
+			return []binding{{role: value{Value: pd.Value, Set: true, Unknown: pd.Unknown}, prop: "policyData"}}
 		}
 		var doc struct {
 			Bindings []struct {
@@ -64,7 +83,7 @@ func bindings(r policyx.AnalyzerResource) []binding {
 		}
 		var out []binding
 		for _, b := range doc.Bindings {
-			bb := binding{role: value{Value: property.New(b.Role), Set: true}}
+			bb := binding{role: value{Value: property.New(b.Role), Set: true}, prop: "policyData"}
 			for _, m := range b.Members {
 				bb.members = append(bb.members, value{Value: property.New(m), Set: true})
 			}
@@ -72,11 +91,12 @@ func bindings(r policyx.AnalyzerResource) []binding {
 		}
 		return out
 	}
-	b := binding{role: get(props, "role")}
+	b := binding{role: get(props, "role"), prop: "member"}
 	if m := get(props, "member"); m.Set {
 		b.members = append(b.members, m)
 	}
 	if ms := get(props, "members"); ms.Set {
+		b.prop = "members"
 		if ms.Unknown || !ms.IsArray() {
 			b.members = append(b.members, ms)
 		} else {
@@ -106,8 +126,9 @@ func iamPolicy(name, description string,
 
 var publicMembers = []string{"allUsers", "allAuthenticatedUsers"}
 
-// noPublicMembers: the topics carry job requests and results; nobody outside the project may
-// publish or read them.
+// noPublicMembers: the topics carry job requests and results, the foundation's bucket every
+// stack's state and its key the stacks' secrets; nobody outside the project may reach them. It
+// judges every IAM resource of every kind (member, binding, policy document).
 func noPublicMembers() policyx.ResourceValidationPolicy {
 	return iamPolicy(PolicyNoPublicMembers,
 		"No IAM resource grants allUsers or allAuthenticatedUsers.",
@@ -135,17 +156,28 @@ func noPublicMembers() policyx.ResourceValidationPolicy {
 // organization.
 var projectLevelModules = []string{"projects", "folder", "organizations"}
 
+// foundationProjectIAM are the project-level IAM resources a foundation stack holds: additive
+// grants, and the custom roles they grant.
+var foundationProjectIAM = []string{spec.ProjectIAMMemberType, spec.ProjectCustomRoleType}
+
 // additiveOnly: *IAMPolicy and *IAMBinding are authoritative and erase grants made elsewhere;
-// project-level grants reach every topic in the project.
+// project-level grants reach every topic in the project, so a pipeline stack holds none, and
+// the foundation only its own additive grants (iam-project-custom-roles says which).
 func additiveOnly() policyx.ResourceValidationPolicy {
 	return iamPolicy(PolicyAdditiveOnly,
-		"IAM is additive and resource-level: no *IAMPolicy or *IAMBinding, and no project, folder or organization IAM.",
+		"IAM is additive: no *IAMPolicy or *IAMBinding of any kind; a pipeline stack holds no project, folder or organization IAM, the foundation only project IAMMember grants and custom roles.",
 		func(args policyx.ResourceValidationArgs, module, typeName string) {
 			r := args.Resource
+			foundation := inFoundation(r)
 			switch {
+			case foundation && slices.Contains(foundationProjectIAM, r.Type):
+			case foundation && slices.Contains(projectLevelModules, module):
+				args.Manager.ReportViolation(fmt.Sprintf(
+					"%s %q (type %s) is %s-level IAM; the foundation holds project-level IAM only as additive IAMMember grants (%s) and custom roles",
+					typeName, r.Name, r.Type, strings.TrimSuffix(module, "s"), spec.ProjectIAMMemberType), "")
 			case slices.Contains(projectLevelModules, module):
 				args.Manager.ReportViolation(fmt.Sprintf(
-					"%s %q (type %s) is %s-level IAM; grant on the topic or subscription instead",
+					"%s %q (type %s) is %s-level IAM, which a pipeline stack never holds; grant on the topic or subscription instead",
 					typeName, r.Name, r.Type, strings.TrimSuffix(module, "s")), "")
 			case strings.HasSuffix(typeName, "IAMPolicy"), strings.HasSuffix(typeName, "IAMBinding"):
 				args.Manager.ReportViolation(fmt.Sprintf(
@@ -199,4 +231,24 @@ func noServiceAccountKeys() policyx.ResourceValidationPolicy {
 			return nil
 		},
 	})
+}
+
+// noBasicRoles: owner, editor and viewer reach every service of the project, whatever the
+// resource they are granted on says (a topic's editor still edits the topic's IAM), and grow
+// as Google adds permissions.
+func noBasicRoles() policyx.ResourceValidationPolicy {
+	return iamPolicy(PolicyNoBasicRoles,
+		"No IAM resource of any kind grants a basic role ("+strings.Join(spec.BasicRoles, ", ")+").",
+		func(args policyx.ResourceValidationArgs, _, typeName string) {
+			if !isGrant(typeName) {
+				return
+			}
+			for _, b := range bindings(args.Resource) {
+				if b.role.Unknown || !b.role.Set || !b.role.IsString() || !slices.Contains(spec.BasicRoles, b.role.AsString()) {
+					continue
+				}
+				args.Manager.ReportViolation(fmt.Sprintf("%s %q grants basic %s; grant a predefined or custom role with only the permissions needed",
+					typeName, args.Resource.Name, b.roleText()), "")
+			}
+		})
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 
+	"github.com/aiprod/aiprod-pubsub/spec"
 	"github.com/aiprod/aiprod-pubsub/testkit"
 )
 
@@ -33,6 +34,19 @@ func TestNoPublicMembers(t *testing.T) {
 			}))},
 			want: []string{`BucketIAMBinding "bucket"`, `"roles/storage.objectViewer"`, `member "allUsers"`},
 			also: []string{PolicyAdditiveOnly}},
+		{name: "allUsers reading the state bucket", foundation: true,
+			changes: []testkit.Change{testkit.Set(spec.BucketIAMMemberType, "preview-state", "allUsers", "member")},
+			want:    []string{`BucketIAMMember "preview-state"`, `"roles/storage.objectUser"`, `member "allUsers"`},
+			wantURN: foundationURN("dev", spec.BucketIAMMemberType, "preview-state")},
+		{name: "allAuthenticatedUsers in the state bucket's policy", foundation: true,
+			changes: []testkit.Change{testkit.Add(newFoundationResource("dev", spec.BucketIAMPolicyType, "state-policy", map[string]any{
+				"bucket": testBucket, "policyData": `{"bindings":[{"role":"roles/storage.objectViewer","members":["allAuthenticatedUsers"]}]}`,
+			}))},
+			want: []string{`BucketIAMPolicy "state-policy"`, `member "allAuthenticatedUsers"`},
+			also: []string{PolicyAdditiveOnly}},
+		{name: "allUsers decrypting the secrets", foundation: true,
+			changes: []testkit.Change{testkit.Set(spec.CryptoKeyIAMMemberType, "deployer-secrets", "allUsers", "member")},
+			want:    []string{`CryptoKeyIAMMember "deployer-secrets"`, `member "allUsers"`}},
 		{name: "allUsers in a policy document",
 			changes: []testkit.Change{testkit.Add(newResource("dev", "gcp:pubsub/topicIAMPolicy:TopicIAMPolicy", "doc", map[string]any{
 				"topic": stem + "-jobs", "policyData": `{"bindings":[{"role":"roles/pubsub.subscriber","members":["allUsers"]}]}`,
@@ -67,11 +81,53 @@ func TestAdditiveOnly(t *testing.T) {
 				"project": testProject, "role": roleSubscriber, "member": testApp,
 			}))},
 			want: []string{`IAMMember "project-grant"`, "gcp:projects/iAMMember:IAMMember", "project-level"}},
+		{name: "the foundation's own project grant in a pipeline stack",
+			changes: []testkit.Change{testkit.Add(newResource("dev", typeProjectIAM, "project-grant", map[string]any{
+				"project": testProject, "role": spec.CustomRoleName(testProject, spec.DeployerRoleID), "member": accountMember(spec.DeployerAccountID),
+			}))},
+			want: []string{`IAMMember "project-grant"`, "project-level IAM, which a pipeline stack never holds"}},
 		{name: "a folder member",
 			changes: []testkit.Change{testkit.Add(newResource("dev", "gcp:folder/iAMMember:IAMMember", "folder-grant", map[string]any{
 				"folder": "folders/1", "role": roleSubscriber, "member": testApp,
 			}))},
 			want: []string{`IAMMember "folder-grant"`, "folder-level"}},
+		{name: "a custom role in a pipeline stack",
+			changes: []testkit.Change{testkit.Add(newResource("dev", spec.ProjectCustomRoleType, "role", map[string]any{"roleId": "x", "project": testProject}))},
+			want:    []string{`IAMCustomRole "role"`, "project-level IAM, which a pipeline stack never holds"}},
+		{name: "the foundation's project members and custom roles pass", foundation: true},
+		{name: "the foundation's project member passes in prod", foundation: true, stack: "prod"},
+		{name: "a project binding in the foundation", foundation: true,
+			changes: []testkit.Change{testkit.Add(newFoundationResource("dev", spec.ProjectIAMBindingType, "binding", map[string]any{
+				"project": testProject, "role": spec.CustomRoleName(testProject, spec.PreviewRoleID), "members": []string{accountMember(spec.PreviewAccountID)},
+			}))},
+			want:    []string{`IAMBinding "binding"`, spec.ProjectIAMBindingType, "the foundation holds project-level IAM only as additive IAMMember grants"},
+			wantURN: foundationURN("dev", spec.ProjectIAMBindingType, "binding")},
+		{name: "a project policy in the foundation", foundation: true,
+			changes: []testkit.Change{testkit.Add(newFoundationResource("dev", spec.ProjectIAMPolicyType, "policy", map[string]any{
+				"project": testProject, "policyData": `{"bindings":[]}`,
+			}))},
+			want: []string{`IAMPolicy "policy"`, "only as additive IAMMember grants"}},
+		{name: "a folder member in the foundation", foundation: true,
+			changes: []testkit.Change{testkit.Add(newFoundationResource("dev", "gcp:folder/iAMMember:IAMMember", "folder-grant", map[string]any{
+				"folder": "folders/1", "role": "roles/resourcemanager.folderViewer", "member": accountMember(spec.PreviewAccountID),
+			}))},
+			want: []string{`IAMMember "folder-grant"`, "folder-level IAM"}},
+		{name: "a service account binding in the foundation", foundation: true,
+			changes: []testkit.Change{testkit.Add(newFoundationResource("dev", spec.ServiceAccountIAMBindingType, "sa-binding", map[string]any{
+				"serviceAccountId": "projects/" + testProject + "/serviceAccounts/x", "role": spec.RoleWorkloadIdentityUser,
+				"members": []string{principalSetPfx + "/attribute.repository/" + testRepository},
+			}))},
+			want: []string{`IAMBinding "sa-binding"`, spec.ServiceAccountIAMBindingType, "authoritative"}},
+		{name: "a crypto key policy in the foundation", foundation: true,
+			changes: []testkit.Change{testkit.Add(newFoundationResource("dev", spec.CryptoKeyIAMPolicyType, "key-policy", map[string]any{
+				"cryptoKeyId": "k", "policyData": `{"bindings":[]}`,
+			}))},
+			want: []string{`CryptoKeyIAMPolicy "key-policy"`, "authoritative"}},
+		{name: "a bucket binding in the foundation", foundation: true,
+			changes: []testkit.Change{testkit.Add(newFoundationResource("dev", spec.BucketIAMBindingType, "bucket-binding", map[string]any{
+				"bucket": testBucket, "role": "roles/storage.objectViewer", "members": []string{accountMember(spec.PreviewAccountID)},
+			}))},
+			want: []string{`BucketIAMBinding "bucket-binding"`, "authoritative"}},
 		{name: "an organization binding",
 			changes: []testkit.Change{testkit.Add(newResource("dev", "gcp:organizations/iAMBinding:IAMBinding", "org", map[string]any{
 				"orgId": "1", "role": roleSubscriber, "members": []string{testApp},
@@ -92,7 +148,7 @@ func TestPubSubRoles(t *testing.T) {
 		{name: "editor on a subscription",
 			changes: []testkit.Change{testkit.Set(typeSubIAMMember, jobsSub+"-subscriber-app", "roles/editor", "role")},
 			want:    []string{`SubscriptionIAMMember "aiprod-pipeline-jobs-sub-subscriber-app"`, `role "roles/editor"`},
-			also:    []string{PolicyPipelineTopology}},
+			also:    []string{PolicyPipelineTopology, PolicyNoBasicRoles}},
 		{name: "no role",
 			changes: []testkit.Change{testkit.Add(topicGrant("norole", stem+"-results", rolePublisher, testApp)), testkit.Set(typeTopicIAMMember, "norole", nil, "role")},
 			want:    []string{`TopicIAMMember "norole"`, "no role"}},
@@ -118,5 +174,39 @@ func TestNoServiceAccountKeys(t *testing.T) {
 		{name: "a key for an unknown account",
 			changes: []testkit.Change{testkit.Add(newResource("dev", typeServiceAccountKey, "key", map[string]any{"serviceAccountId": computed}))},
 			want:    []string{`Key "key"`, "serviceAccountId (unknown)"}},
+	})
+}
+
+func TestNoBasicRoles(t *testing.T) {
+	t.Parallel()
+	runCases(t, PolicyNoBasicRoles, []ruleCase{
+		{name: "the pipeline's roles pass"},
+		{name: "the foundation's roles pass", foundation: true},
+		{name: "pubsub viewer is not basic", changes: []testkit.Change{testkit.Add(topicGrant("viewer", stem+"-jobs", roleViewer, testApp))}},
+		{name: "owner of the project", foundation: true,
+			changes: []testkit.Change{testkit.Set(typeProjectIAM, deployerGrant, "roles/owner", "role")},
+			want:    []string{`IAMMember "` + deployerGrant + `"`, `basic role "roles/owner"`},
+			wantURN: foundationURN("dev", typeProjectIAM, deployerGrant),
+			also:    []string{PolicyProjectCustomRoles}},
+		{name: "viewer of the state bucket", foundation: true,
+			changes: []testkit.Change{testkit.Set(spec.BucketIAMMemberType, "preview-state", "roles/viewer", "role")},
+			want:    []string{`BucketIAMMember "preview-state"`, `basic role "roles/viewer"`}},
+		{name: "editor of the secrets key", foundation: true,
+			changes: []testkit.Change{testkit.Set(spec.CryptoKeyIAMMemberType, "deployer-secrets", "roles/editor", "role")},
+			want:    []string{`CryptoKeyIAMMember "deployer-secrets"`, `basic role "roles/editor"`}},
+		{name: "owner of a service account", foundation: true,
+			changes: []testkit.Change{testkit.Set(typeSAIAM, deployerWIF, "roles/owner", "role")},
+			want:    []string{`IAMMember "` + deployerWIF + `"`, `basic role "roles/owner"`}},
+		{name: "editor in a topic's policy document",
+			changes: []testkit.Change{testkit.Add(newResource("dev", "gcp:pubsub/topicIAMPolicy:TopicIAMPolicy", "doc", map[string]any{
+				"topic": stem + "-jobs", "policyData": `{"bindings":[{"role":"roles/editor","members":["` + testApp + `"]}]}`,
+			}))},
+			want: []string{`TopicIAMPolicy "doc"`, `basic policyData role "roles/editor"`},
+			also: []string{PolicyAdditiveOnly, PolicyPubSubRoles}},
+		{name: "owner of a crypto key in a pipeline stack",
+			changes: []testkit.Change{testkit.Add(newResource("dev", spec.CryptoKeyIAMMemberType, "kms", map[string]any{
+				"cryptoKeyId": "k", "role": "roles/owner", "member": testAgent,
+			}))},
+			want: []string{`CryptoKeyIAMMember "kms"`, `"roles/owner"`}},
 	})
 }

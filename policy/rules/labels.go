@@ -20,31 +20,35 @@ var defaultRequiredLabels = []string{"app", "env", "managed-by"}
 
 const configRequiredLabels = "labels"
 
-// isQueueResource reports whether typ is a topic or a subscription.
-func isQueueResource(typ string) bool { return typ == spec.TopicType || typ == spec.SubscriptionType }
+// labelledTypes are the resources that carry the required labels: the queues, and the
+// foundation's state bucket.
+var labelledTypes = []string{spec.TopicType, spec.SubscriptionType, spec.BucketType}
 
 // protectedTypes are the resources a production stack protects: deleting a topic or a
 // subscription drops its messages, deleting a schema makes its topics reject every message,
-// and deleting the application's account stops every worker.
-var protectedTypes = []string{spec.TopicType, spec.SubscriptionType, spec.SchemaType, spec.ServiceAccountType}
+// deleting the application's account stops every worker (and a foundation's account, every
+// deploy), deleting the state bucket loses every stack's state, and deleting the secrets key
+// every stack's secrets.
+var protectedTypes = []string{spec.TopicType, spec.SubscriptionType, spec.SchemaType, spec.ServiceAccountType,
+	spec.BucketType, spec.CryptoKeyType}
 
 // requiredLabels: labels are how billing, alerts and the inventory find the pipeline's queues
 // and tell a stack's from a hand-made one.
 func requiredLabels() policyx.ResourceValidationPolicy {
 	return policyx.NewResourceValidationPolicy(PolicyRequiredLabels, policyx.ResourceValidationPolicyArgs{
-		Description:      "Topics and subscriptions carry the labels app, env and managed-by.",
+		Description:      "Topics, subscriptions and buckets carry the labels app, env and managed-by.",
 		EnforcementLevel: policyx.EnforcementLevelMandatory,
 		ConfigSchema: &policyx.ConfigSchema{Properties: map[string]map[string]any{
 			configRequiredLabels: {
 				"type":        "array",
 				"items":       map[string]any{"type": "string"},
-				"description": "the label keys every topic and subscription must carry",
+				"description": "the label keys every topic, subscription and bucket must carry",
 				"default":     []any{"app", "env", "managed-by"},
 			},
 		}},
 		ValidateResource: func(_ context.Context, args policyx.ResourceValidationArgs) error {
 			r := args.Resource
-			if !isQueueResource(r.Type) {
+			if !slices.Contains(labelledTypes, r.Type) {
 				return nil
 			}
 			want, err := configStrings(PolicyRequiredLabels, args.Config, configRequiredLabels, defaultRequiredLabels)
@@ -104,7 +108,7 @@ var defaultProductionStacks = []string{"prod"}
 // drops the messages queued in it.
 func prodProtect(stack string) policyx.ResourceValidationPolicy {
 	return policyx.NewResourceValidationPolicy(PolicyProdProtect, policyx.ResourceValidationPolicyArgs{
-		Description:      "In a production stack, topics, subscriptions, schemas and service accounts are protected so that no destroy or replacement drops queued messages.",
+		Description:      "In a production stack, topics, subscriptions, schemas, service accounts, buckets and crypto keys are protected so that no destroy or replacement drops queued messages, state or secrets.",
 		EnforcementLevel: policyx.EnforcementLevelMandatory,
 		ConfigSchema: &policyx.ConfigSchema{Properties: map[string]map[string]any{
 			configProduction: {
@@ -135,9 +139,12 @@ func prodProtect(stack string) policyx.ResourceValidationPolicy {
 				production = slices.Contains(stacks, stack)
 			}
 			if production && !r.Options.Protect {
-				args.Manager.ReportViolation(fmt.Sprintf(
-					"%s has protect false in production stack %q; set the protect option (config aiprod-pubsub:protect)%s",
-					describe(r), stack, allowWith(PolicyProdProtect, configProduction+": false")), "")
+				how := "set the protect option (config aiprod-pubsub:protect)"
+				if inFoundation(r) {
+					how = "set the protect option"
+				}
+				args.Manager.ReportViolation(fmt.Sprintf("%s has protect false in production stack %q; %s%s",
+					describe(r), stack, how, allowWith(PolicyProdProtect, configProduction+": false")), "")
 			}
 			return nil
 		},

@@ -14,9 +14,12 @@ import (
 const PackName = "aiprod-pubsub"
 
 // Version is the policy pack's version.
-var Version = semver.MustParse("0.2.0")
+var Version = semver.MustParse("0.3.0")
 
 // Pack is the policy pack for the stack that ctx runs; policy/main.go passes it to policyx.Main.
+// The pack is the same for both Pulumi projects: a rule reads the project it judges from the
+// resource's URN (inFoundation), the very name ctx.Project() holds, so that Evaluate, which
+// has no context, judges alike.
 func Pack(ctx *pulumi.Context) (policyx.PolicyPack, error) {
 	return newPack(ctx.Stack())
 }
@@ -26,7 +29,9 @@ func newPack(stack string) (policyx.PolicyPack, error) {
 	return policyx.NewPolicyPack(PackName, Version, policyx.EnforcementLevelMandatory, policies(stack))
 }
 
-// policies returns the pack's policies for the named stack, in the order the spec lists them.
+// policies returns the pack's policies for the named stack, in the order the spec lists them:
+// the pipeline's, then the foundation's. Both Pulumi projects get the same pack; a rule whose
+// fact differs between them tells them apart by the resource's project (inFoundation).
 func policies(stack string) []policyx.Policy {
 	return []policyx.Policy{
 		ackDeadline(),
@@ -44,5 +49,10 @@ func policies(stack string) []policyx.Policy {
 		pipelineTopology(),
 		topicSchema(),
 		deadLetterAlert(),
+		bucketVersionedPrivate(),
+		wifRepository(),
+		wifPrincipalsOnly(stack),
+		noBasicRoles(),
+		projectCustomRoles(),
 	}
 }

@@ -87,6 +87,12 @@ func kind(typ string) string {
 		return "schema"
 	case spec.ServiceAccountType:
 		return "service account"
+	case spec.BucketType:
+		return "bucket"
+	case spec.CryptoKeyType:
+		return "crypto key"
+	case spec.WorkloadIdentityPoolProviderType:
+		return "workload identity pool provider"
 	}
 	return typ
 }

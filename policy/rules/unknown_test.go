@@ -66,6 +66,51 @@ func TestUnknownValuesAreSkipped(t *testing.T) {
 	}
 }
 
+// TestFoundationUnknownValuesAreSkipped: the same for the values the foundation's rules read.
+func TestFoundationUnknownValuesAreSkipped(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, typ, res string
+		path           []string
+	}{
+		{"versioning", typeBucket, stateBucket, []string{"versioning"}},
+		{"versioning enabled", typeBucket, stateBucket, []string{"versioning", "enabled"}},
+		{"public access prevention", typeBucket, stateBucket, []string{"publicAccessPrevention"}},
+		{"uniform bucket-level access", typeBucket, stateBucket, []string{"uniformBucketLevelAccess"}},
+		{"soft delete policy", typeBucket, stateBucket, []string{"softDeletePolicy"}},
+		{"force destroy", typeBucket, stateBucket, []string{"forceDestroy"}},
+		{"bucket labels", typeBucket, stateBucket, []string{"labels"}},
+		{"attribute condition", typeProvider, githubProvider, []string{"attributeCondition"}},
+		{"oidc", typeProvider, githubProvider, []string{"oidc"}},
+		{"issuer", typeProvider, githubProvider, []string{"oidc", "issuerUri"}},
+		{"jwks", typeProvider, githubProvider, []string{"oidc", "jwksJson"}},
+		{"project grant's role", typeProjectIAM, previewGrant, []string{"role"}},
+		{"project grant's member", typeProjectIAM, deployerGrant, []string{"member"}},
+		{"project grant's project", typeProjectIAM, deployerGrant, []string{"project"}},
+		{"impersonation member", typeSAIAM, deployerWIF, []string{"member"}},
+		{"impersonation role", typeSAIAM, previewWIF, []string{"role"}},
+		{"impersonated account", typeSAIAM, deployerWIF, []string{"serviceAccountId"}},
+	}
+	for _, tc := range cases {
+		for form, unknown := range map[string]property.Value{"computed": computed, "sentinel": sentinel} {
+			t.Run(tc.name+"/"+form, func(t *testing.T) {
+				t.Parallel()
+				rs := testkit.Set(tc.typ, tc.res, unknown, tc.path...)(t, foundationFixture("dev"))
+				vs, err := Evaluate("dev", rs, foundationConfig(t, "dev"))
+				require.NoError(t, err)
+				assert.Empty(t, vs)
+			})
+		}
+	}
+	// The attribute a condition pins, mapped from a value not known yet.
+	rs := testkit.Apply(t, foundationFixture("dev"),
+		testkit.Set(typeProvider, githubProvider, "attribute.repository == '"+testRepository+"'", "attributeCondition"),
+		testkit.Set(typeProvider, githubProvider, computed, "attributeMapping"))
+	vs, err := Evaluate("dev", rs, foundationConfig(t, "dev"))
+	require.NoError(t, err)
+	assert.Empty(t, vs)
+}
+
 // TestUnknownTopicResolvesThroughDependencies gives subscriptions unknown topic ids, as a first
 // preview does, with the dependency on the topic resource the engine sends along: the stack
 // policies still see where each subscription is attached.
