@@ -3,6 +3,7 @@ package spec
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -194,6 +195,21 @@ var (
 	channelRE = regexp.MustCompile(`^projects/[^/]+/notificationChannels/[0-9]+$`)
 	emailRE   = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 )
+
+// reservedDomains are the domains that reach nobody: example.com, example.net, example.org
+// (RFC 2606 section 3) and the top-level domains .example, .invalid, .test and .localhost
+// (RFC 2606 section 2, RFC 6761).
+var reservedDomains = []string{"example.com", "example.net", "example.org", "example", "invalid", "test", "localhost"}
+
+// IsPlaceholderEmail reports whether an address is in a reserved domain or one of its
+// subdomains, a placeholder that no alert can reach.
+func IsPlaceholderEmail(email string) bool {
+	_, domain, ok := strings.Cut(email, "@")
+	domain = strings.TrimSuffix(strings.ToLower(domain), ".")
+	return ok && slices.ContainsFunc(reservedDomains, func(r string) bool {
+		return domain == r || strings.HasSuffix(domain, "."+r)
+	})
+}
 
 // validate checks the alerting settings.
 func (a Alerts) validate() Problems {

@@ -181,6 +181,11 @@ func (o options) build() (*plan.Plan, error) {
 		}
 		return nil, fmt.Errorf("running the program for stack %q: %w", o.stack, err)
 	}
+	cfg, err := stacks.Parse(o.stack, files.Config)
+	if err != nil {
+		return nil, err
+	}
+	opts.NotDeployable = cfg.NotDeployable()
 	return plan.FromResult(res.Offline(), files.Config.Values, files.Config.Secret, opts)
 }
 
