@@ -74,13 +74,13 @@ func TestStacks(t *testing.T) {
 		{
 			stack: "dev", project: "aiprod-dev-000000", protect: false, createsSA: true,
 			counts: map[string]int{topicType: 3, subType: 3, topicMember: 4, subMember: 3, accountType: 1, pipeType: 1, schemaType: 2,
-				spec.AlertPolicyType: 5, spec.DashboardType: 1},
+				spec.AlertPolicyType: 6, spec.DashboardType: 1},
 			saEmail: "aiprod-sa@aiprod-dev-000000.iam.gserviceaccount.com",
 		},
 		{
 			stack: "prod", project: "aiprod-prod-000000", protect: true, createsSA: false,
 			counts: map[string]int{topicType: 3, subType: 3, topicMember: 4, subMember: 3, pipeType: 1, schemaType: 2,
-				spec.AlertPolicyType: 5, spec.DashboardType: 1, spec.NotificationChannelType: 1},
+				spec.AlertPolicyType: 6, spec.DashboardType: 1, spec.NotificationChannelType: 1},
 			saEmail: "aiprod-sa@aiprod-prod-000000.iam.gserviceaccount.com",
 		},
 	}
@@ -297,7 +297,7 @@ func TestVariants(t *testing.T) {
 				assert.Nil(t, prop(topic, "schemaSettings"), "%s: no schema", topic.URN)
 			}
 		}},
-		{"protected dev protects the created account", map[string]string{"aiprod-pubsub:protect": "true", "aiprod-pubsub:alertEmails": `["oncall@example.com"]`}, func(t *testing.T, res *stackrun.Result) {
+		{"protected dev protects the created account", map[string]string{"aiprod-pubsub:protect": "true", "aiprod-pubsub:alertEmails": `["` + realAddress + `"]`}, func(t *testing.T, res *stackrun.Result) {
 			sa := mustGet(t, res, accountType, "aiprod-sa")
 			assert.True(t, sa.Protect)
 		}},
