@@ -29,9 +29,9 @@ type ReadBackRule struct {
 	rewrite func(v any) (any, bool)
 }
 
-// DashboardDocument is the type under which ReadBackRules name the properties of a dashboard's
+// dashboardDocumentType is the type under which ReadBackRules name the properties of a dashboard's
 // JSON document (a dashboard's dashboardJson, as the Monitoring API's Dashboard).
-const DashboardDocument = "monitoring.v1.Dashboard"
+const dashboardDocumentType = "monitoring.v1.Dashboard"
 
 // ReadBackRules are the normalisations the program relies on: it declares every value in the
 // form the rules give, and a test keeps every declared value a fixed point of ReadBack.
@@ -49,7 +49,7 @@ var ReadBackRules = []ReadBackRule{
 			AlertPolicyType + " conditions[].conditionThreshold.duration", AlertPolicyType + " alertStrategy.autoClose",
 			AlertPolicyType + " conditions[].conditionThreshold.aggregations[].alignmentPeriod",
 			AlertPolicyType + " conditions[].conditionThreshold.denominatorAggregations[].alignmentPeriod",
-			DashboardDocument + " **.alignmentPeriod",
+			dashboardDocumentType + " **.alignmentPeriod",
 		},
 		rewrite: canonicalDuration,
 	},
@@ -57,28 +57,28 @@ var ReadBackRules = []ReadBackRule{
 		Name: "a field at its default (0, false, \"\", an empty list or map) is not there",
 		Source: "the protobuf JSON mapping omits fields at their default value, so the API never returns them; the provider never sends " +
 			"them either (tpgresource.IsEmptyValue in every expand function) and reads an absent field back as absent",
-		Where:   []string{"* **", DashboardDocument + " **"},
+		Where:   []string{"* **", dashboardDocumentType + " **"},
 		Except:  []string{SubscriptionType + " expirationPolicy.ttl"},
 		rewrite: func(v any) (any, bool) { return v, !isDefault(v) },
 	},
 	{
 		Name:    "crossSeriesReducer REDUCE_NONE is not there",
 		Source:  "the provider's crossSeriesReducerDiffSuppress: \"API does not return a value for REDUCE_NONE\"",
-		Where:   []string{AlertPolicyType + " **.crossSeriesReducer", DashboardDocument + " **.crossSeriesReducer"},
+		Where:   []string{AlertPolicyType + " **.crossSeriesReducer", dashboardDocumentType + " **.crossSeriesReducer"},
 		rewrite: func(v any) (any, bool) { return v, v != "REDUCE_NONE" },
 	},
 	{
 		Name: "groupByFields name a label as resource.label.<key> or metric.label.<key>",
 		Source: "Cloud Monitoring's Aggregation.groupByFields as GCP writes it (the console, Google's sample policies in JSON); " +
 			"the provider stores the API's list unchanged (flattenMonitoringAlertPolicyConditionsConditionThresholdAggregationsGroupByFields)",
-		Where:   []string{AlertPolicyType + " **.groupByFields[]", DashboardDocument + " **.groupByFields[]"},
+		Where:   []string{AlertPolicyType + " **.groupByFields[]", dashboardDocumentType + " **.groupByFields[]"},
 		rewrite: singularLabel,
 	},
 	{
 		Name: "int64 fields of a JSON document are strings: gridLayout.columns \"1\"",
 		Source: "GridLayout.columns is an int64 (google/monitoring/dashboard/v1/layouts.proto), which the protobuf JSON mapping writes as a " +
 			"string; the provider compares documents with reflect.DeepEqual (monitoringDashboardDiffSuppress), so 1 differs from \"1\"",
-		Where:   []string{DashboardDocument + " gridLayout.columns"},
+		Where:   []string{dashboardDocumentType + " gridLayout.columns"},
 		rewrite: int64String,
 	},
 }
@@ -150,7 +150,7 @@ func join(path, key string) string {
 func (r ReadBackRule) applies(typ, path string) bool {
 	match := func(where string) bool {
 		t, p, _ := strings.Cut(where, " ")
-		if t != typ && (t != "*" || typ == DashboardDocument) {
+		if t != typ && (t != "*" || typ == dashboardDocumentType) {
 			return false
 		}
 		if rest, ok := strings.CutPrefix(p, "**"); ok {
@@ -236,7 +236,7 @@ func dashboardDocument(v any) (any, bool) {
 	if !ok || json.Unmarshal([]byte(s), &doc) != nil {
 		return v, true
 	}
-	b, err := json.Marshal(ReadBack(DashboardDocument, doc))
+	b, err := json.Marshal(ReadBack(dashboardDocumentType, doc))
 	if err != nil {
 		return v, true
 	}
