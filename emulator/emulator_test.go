@@ -45,6 +45,7 @@ func TestFromResult(t *testing.T) {
 	// Both stacks skip the alerts, the schemas and the grants; only dev creates the account,
 	// only prod a notification channel; the dashboard is the stack's.
 	common := []string{
+		"gcp:monitoring/alertPolicy:AlertPolicy aiprod-pipeline-dead-letter-forward-failures-alert",
 		"gcp:monitoring/alertPolicy:AlertPolicy aiprod-pipeline-dead-letters-alert",
 		"gcp:monitoring/alertPolicy:AlertPolicy aiprod-pipeline-dlq-backlog-alert",
 		"gcp:monitoring/alertPolicy:AlertPolicy aiprod-pipeline-publish-errors-alert",

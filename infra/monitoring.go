@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/pulumi/pulumi-gcp/sdk/v8/go/gcp/kms"
 	"github.com/pulumi/pulumi-gcp/sdk/v8/go/gcp/monitoring"
@@ -45,28 +46,34 @@ type DashboardArgs struct {
 }
 
 // NewDashboard declares the stack's dashboard: per subscription, its backlog, its oldest
-// unacked message's age and the dead letters it forwards.
+// unacked message's age and the dead letters it forwards. The JSON is in the form the API
+// returns it (spec.ReadBackRules): int64 fields as strings, no empty lists, compact with sorted
+// keys, so that a refresh finds nothing to change.
 func NewDashboard(ctx *pulumi.Context, args DashboardArgs, opts ...pulumi.ResourceOption) error {
-	charts := []struct{ title, metric, aligner string }{
-		{"Backlog (undelivered messages)", spec.MetricUndelivered, alignMax},
-		{"Oldest unacked message age (s)", spec.MetricOldestUnackedAge, alignMax},
-		{"Dead letters forwarded", spec.MetricDeadLetters, alignSum},
+	charts := []struct{ title, metric string }{
+		{"Backlog (undelivered messages)", spec.MetricUndelivered},
+		{"Oldest unacked message age (s)", spec.MetricOldestUnackedAge},
+		{"Dead letters forwarded", spec.MetricDeadLetters},
 	}
 	var widgets []any
 	for _, c := range charts {
 		var series []any
 		for _, sub := range slices.Sorted(slices.Values(args.Subscriptions)) {
+			filter := spec.SubscriptionFilter(c.metric, sub)
+			if c.metric == spec.MetricDeadLetters {
+				filter = spec.DeadLetterFilter(sub, true)
+			}
 			series = append(series, map[string]any{"timeSeriesQuery": map[string]any{"timeSeriesFilter": map[string]any{
-				"filter":      spec.SubscriptionFilter(c.metric, sub),
-				"aggregation": map[string]any{"alignmentPeriod": spec.Seconds(spec.AlertWindowSeconds), "perSeriesAligner": c.aligner},
+				"filter":      filter,
+				"aggregation": map[string]any{"alignmentPeriod": spec.Seconds(spec.AlertWindowSeconds), "perSeriesAligner": aligners[spec.MetricKind(c.metric)]},
 			}}, "legendTemplate": sub})
 		}
 		widgets = append(widgets, map[string]any{"title": c.title, "xyChart": map[string]any{"dataSets": series}})
 	}
 	doc, err := json.Marshal(map[string]any{
-		"displayName":      "AIPROD pipeline messaging (" + args.Stack + ")",
-		"gridLayout":       map[string]any{"columns": 1, "widgets": widgets},
-		"dashboardFilters": []any{},
+		"displayName": "AIPROD pipeline messaging (" + args.Stack + ")",
+		// columns is an int64: the API returns it as a string.
+		"gridLayout": map[string]any{"columns": strconv.Itoa(dashboardColumns), "widgets": widgets},
 	})
 	if err != nil {
 		return err
@@ -79,6 +86,9 @@ func NewDashboard(ctx *pulumi.Context, args DashboardArgs, opts ...pulumi.Resour
 	}
 	return nil
 }
+
+// dashboardColumns is the dashboard grid's width: one chart a row.
+const dashboardColumns = 1
 
 // KeyGrant grants the project's Pub/Sub service agent encrypt and decrypt on the topics' Cloud
 // KMS key, as an additive member: without it GCP refuses to create a topic with that key. The

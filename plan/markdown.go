@@ -17,6 +17,7 @@ func (p *Plan) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### %s: `%s` stack `%s`\n\n", p.title(), p.Project, p.Stack)
 	fmt.Fprintf(&b, "**verdict: %s**\n\n", p.verdict())
+	p.writeNotDeployableMarkdown(&b)
 	p.writeErrorsMarkdown(&b)
 	p.writeLossesMarkdown(&b)
 	if len(p.Violations) > 0 {

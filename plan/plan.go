@@ -45,6 +45,9 @@ type Options struct {
 	// AcceptLoss names the topics and subscriptions (logical or physical names) whose loss of
 	// messages a reviewer accepted. Optional.
 	AcceptLoss []string
+	// NotDeployable, when set, says why the stack may be planned but not deployed, naming the
+	// config key and value. Optional.
+	NotDeployable string
 }
 
 // Plan is what a stack would deploy and what the policy pack says about it.
@@ -80,6 +83,8 @@ type Plan struct {
 	Losses []Loss
 	// PolicyConfigFile names the policy config the plan was judged with; "" for the defaults.
 	PolicyConfigFile string
+	// NotDeployable says why the stack must not be deployed; "" when it may be.
+	NotDeployable string
 	// fromPreview is true for a plan read from a preview document, a review of a change.
 	fromPreview bool
 }
@@ -159,6 +164,7 @@ func (p *Plan) Judge(opts Options) error {
 	}
 	p.Violations = vs // sorted by rules.Evaluate
 	p.PolicyConfigFile = opts.PolicyConfigFile
+	p.NotDeployable = opts.NotDeployable
 	p.CriticalPath = criticalPath(p.Steps)
 	p.Losses = losses(p.Steps, opts.AcceptLoss)
 	return nil

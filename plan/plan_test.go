@@ -66,7 +66,7 @@ func TestGrowsLinearly(t *testing.T) {
 	}
 	perPipeline := counts[2] - counts[1]
 	fixed := counts[1] - perPipeline
-	assert.Equal(t, 21, perPipeline, "resources per pipeline: component, 2 schemas, 3 topics, 3 subscriptions, 7 members, 5 alert policies")
+	assert.Equal(t, 22, perPipeline, "resources per pipeline: component, 2 schemas, 3 topics, 3 subscriptions, 7 members, 6 alert policies")
 	for n, c := range counts {
 		assert.Equal(t, fixed+perPipeline*n, c, "%d pipelines", n)
 	}
@@ -299,7 +299,7 @@ func Example_criticalPath() {
 func TestCriticalPathWithAlertsAndKey(t *testing.T) {
 	t.Parallel()
 	r := raw(2)
-	r.Values["aiprod-pubsub:alertEmails"] = `["oncall@example.com"]`
+	r.Values["aiprod-pubsub:alertEmails"] = `["oncall@aiprod.io"]`
 	r.Values["aiprod-pubsub:kmsKeyName"] = "projects/p/locations/europe-west1/keyRings/r/cryptoKeys/k"
 	res, err := stackrun.Program(project, "dev", r)
 	require.NoError(t, err)

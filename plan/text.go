@@ -51,6 +51,7 @@ func (p *Plan) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "%s of %s, stack %s: %s\n", p.title(), p.Project, p.Stack, p.summaryLine())
 	fmt.Fprintf(&b, "Critical path: %s\n", p.criticalPathLine())
 	fmt.Fprintf(&b, "Policy config: %s\n", p.policyConfigLine())
+	p.writeNotDeployableText(&b)
 	p.writeErrorsText(&b)
 	p.writeLossesText(&b)
 	p.writeViolationsText(&b)

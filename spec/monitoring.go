@@ -3,6 +3,7 @@ package spec
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -16,19 +17,57 @@ const (
 )
 
 // Pub/Sub metric types the alerts and the dashboard read (Google's list of Pub/Sub metrics;
-// spec/testdata/pubsub-metrics.tsv keeps it, with its source).
+// spec/testdata/pubsub-metrics.tsv keeps it, with its source and each metric's labels).
 const (
-	MetricDeadLetters       = "pubsub.googleapis.com/subscription/dead_letter_message_count"
-	MetricOldestUnackedAge  = "pubsub.googleapis.com/subscription/oldest_unacked_message_age"
-	MetricUndelivered       = "pubsub.googleapis.com/subscription/num_undelivered_messages"
-	MetricSendRequests      = "pubsub.googleapis.com/topic/send_request_count"
-	subscriptionResource    = "pubsub_subscription"
-	topicResource           = "pubsub_topic"
-	successfulResponseClass = "success"
+	MetricDeadLetters      = "pubsub.googleapis.com/subscription/dead_letter_message_count"
+	MetricOldestUnackedAge = "pubsub.googleapis.com/subscription/oldest_unacked_message_age"
+	MetricUndelivered      = "pubsub.googleapis.com/subscription/num_undelivered_messages"
+	MetricSendRequests     = "pubsub.googleapis.com/topic/send_request_count"
+	subscriptionResource   = "pubsub_subscription"
+	topicResource          = "pubsub_topic"
+	// successResponse is the value of response_class and response_code for a request that
+	// succeeded.
+	successResponse = "success"
 )
 
 // Metrics lists every metric type the program uses.
 var Metrics = []string{MetricDeadLetters, MetricOldestUnackedAge, MetricUndelivered, MetricSendRequests}
+
+// Metric kinds (MetricDescriptor.MetricKind): a DELTA metric counts what happened in an
+// interval and has no points when nothing happened; a GAUGE metric samples a state and has a
+// point every sampling period, gaps aside.
+const (
+	KindDelta = "DELTA"
+	KindGauge = "GAUGE"
+)
+
+// MetricKind is the kind of a metric the program uses, as Google's list gives it.
+func MetricKind(metric string) string {
+	if metric == MetricDeadLetters || metric == MetricSendRequests {
+		return KindDelta
+	}
+	return KindGauge
+}
+
+// How an alert condition treats a time series that stops reporting
+// (MetricThreshold.evaluationMissingData in google/monitoring/v3/alert.proto).
+const (
+	// MissingDataInactive counts missing data as not violating: the condition clears.
+	MissingDataInactive = "EVALUATION_MISSING_DATA_INACTIVE"
+	// MissingDataActive counts missing data as violating.
+	MissingDataActive = "EVALUATION_MISSING_DATA_ACTIVE"
+	// MissingDataNoOp keeps the condition as it was until data returns or auto-close fires.
+	MissingDataNoOp = "EVALUATION_MISSING_DATA_NO_OP"
+)
+
+// Aggregation of a ratio condition: numerator and denominator must have the same labels after
+// aggregation, so both are summed across series per topic. groupByFields name a monitored
+// resource's label as resource.label.<key>, the form of Google's sample policies and the
+// console.
+const (
+	ReduceSum    = "REDUCE_SUM"
+	GroupByTopic = "resource.label.topic_id"
+)
 
 // SubscriptionFilter is a Cloud Monitoring filter of one metric of one subscription.
 func SubscriptionFilter(metric, subscription string) string {
@@ -36,17 +75,36 @@ func SubscriptionFilter(metric, subscription string) string {
 		metric, subscriptionResource, subscription)
 }
 
+// DeadLetterFilter is the filter of one subscription's dead letters: forwarded selects the
+// messages Pub/Sub forwarded to the dead-letter topic (response_code success), otherwise the
+// forwards that failed (the service agent may not publish to the topic, or the topic is gone).
+func DeadLetterFilter(subscription string, forwarded bool) string {
+	return SubscriptionFilter(MetricDeadLetters, subscription) + responseClause("response_code", forwarded)
+}
+
 // TopicFilter is a Cloud Monitoring filter of one metric of one topic; failed selects the
 // requests whose response class is not success.
 func TopicFilter(metric, topic string, failed bool) string {
 	f := fmt.Sprintf(`metric.type = %q AND resource.type = %q AND resource.labels.topic_id = %q`, metric, topicResource, topic)
 	if failed {
-		f += fmt.Sprintf(` AND metric.labels.response_class != %q`, successfulResponseClass)
+		f += responseClause("response_class", false)
 	}
 	return f
 }
 
-var filterRE = regexp.MustCompile(`metric\.type = "([^"]+)" AND resource\.type = "[^"]+" AND resource\.labels\.(subscription|topic)_id = "([^"]+)"`)
+// responseClause selects the successful (or the failed) requests by a response label.
+func responseClause(label string, success bool) string {
+	op := "!="
+	if success {
+		op = "="
+	}
+	return fmt.Sprintf(` AND metric.labels.%s %s %q`, label, op, successResponse)
+}
+
+var (
+	filterRE       = regexp.MustCompile(`metric\.type = "([^"]+)" AND resource\.type = "[^"]+" AND resource\.labels\.(subscription|topic)_id = "([^"]+)"`)
+	responseCodeRE = regexp.MustCompile(`metric\.labels\.response_code (!?=) "` + successResponse + `"`)
+)
 
 // ParseFilter reads back a filter of SubscriptionFilter or TopicFilter: the metric, the kind
 // of resource ("subscription" or "topic") and its name.
@@ -56,6 +114,16 @@ func ParseFilter(filter string) (metric, kind, name string, ok bool) {
 		return "", "", "", false
 	}
 	return m[1], m[2], m[3], true
+}
+
+// SelectsResponse reports which outcomes a filter of a metric with a response_code label
+// selects: the successful requests, the failed ones, or both when it does not choose.
+func SelectsResponse(filter string) (success, failed bool) {
+	m := responseCodeRE.FindStringSubmatch(filter)
+	if m == nil {
+		return true, true
+	}
+	return m[1] == "=", m[1] == "!="
 }
 
 // MetricName is a metric type without its service: "subscription/dead_letter_message_count".
@@ -91,6 +159,13 @@ const (
 	PublishWindowSeconds = 600
 )
 
+// AutoCloseSeconds is how long an alert's open incident waits for data before GCP closes it
+// (alertStrategy.autoClose), by the kind of metric the alert reads. A count's condition clears
+// as soon as nothing happens (missing data is inactive), so auto-close is only a backstop; a
+// gauge's incident stays open across the metric's gaps and closes a day after the series is
+// gone (the subscription was deleted or renamed).
+var AutoCloseSeconds = map[string]int{KindDelta: 1800, KindGauge: 24 * 3600}
+
 // The alerts' bounds.
 var (
 	RetentionPercentRange    = Range{1, 99}
@@ -120,6 +195,21 @@ var (
 	channelRE = regexp.MustCompile(`^projects/[^/]+/notificationChannels/[0-9]+$`)
 	emailRE   = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 )
+
+// reservedDomains are the domains that reach nobody: example.com, example.net, example.org
+// (RFC 2606 section 3) and the top-level domains .example, .invalid, .test and .localhost
+// (RFC 2606 section 2, RFC 6761).
+var reservedDomains = []string{"example.com", "example.net", "example.org", "example", "invalid", "test", "localhost"}
+
+// IsPlaceholderEmail reports whether an address is in a reserved domain or one of its
+// subdomains, a placeholder that no alert can reach.
+func IsPlaceholderEmail(email string) bool {
+	_, domain, ok := strings.Cut(email, "@")
+	domain = strings.TrimSuffix(strings.ToLower(domain), ".")
+	return ok && slices.ContainsFunc(reservedDomains, func(r string) bool {
+		return domain == r || strings.HasSuffix(domain, "."+r)
+	})
+}
 
 // validate checks the alerting settings.
 func (a Alerts) validate() Problems {

@@ -24,7 +24,10 @@ func TestMetricInSeconds(t *testing.T) {
 	for sc.Scan() {
 		if line := sc.Text(); line != "" && !strings.HasPrefix(line, "#") {
 			cols := strings.Split(line, "\t")
-			unit[cols[0]] = cols[len(cols)-1]
+			if len(cols) < 5 {
+				t.Fatalf("pubsub-metrics.tsv: %q has no unit column", line)
+			}
+			unit[cols[0]] = cols[4] // metric type, resource, kind, value type, unit, labels
 		}
 	}
 	for _, m := range spec.Metrics {

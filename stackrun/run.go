@@ -25,7 +25,7 @@ type Result struct {
 // Body is a program body that returns the outputs it exported.
 type Body func(ctx *pulumi.Context) (pulumi.Map, error)
 
-// Run runs body under mocks with the given config (nil: none). The config reaches the program
+// Run runs body under mocks, as a preview, with the given config (nil: none). The config reaches the program
 // through RunInfo, never through the process environment, so runs in parallel do not leak into
 // each other.
 func Run(project, stack string, raw *stacks.Raw, body Body) (*Result, error) {
@@ -49,6 +49,9 @@ func Run(project, stack string, raw *stacks.Raw, body Body) (*Result, error) {
 	}, pulumi.WithMocks(project, stack, mocks), func(info *pulumi.RunInfo) {
 		info.Config = raw.Values
 		info.ConfigSecretKeys = raw.Secret
+		// An offline run shows what would be created, as a preview does: a stack that may be
+		// planned but not deployed runs too.
+		info.DryRun = true
 	})
 	res.Resources = mocks.Resources()
 	res.Lookups = mocks.Lookups()

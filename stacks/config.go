@@ -50,6 +50,9 @@ type Config struct {
 	Settings spec.Settings
 	// Schemas are the contracts' Avro definitions, loaded and parsed when Settings.EnforceSchemas.
 	Schemas map[spec.Contract]string
+	// Deployable is false for a stack file that may be planned but not deployed: it may hold
+	// placeholders (a reserved notification address), and the program refuses a real update.
+	Deployable bool
 }
 
 // Defaults returns the config of a stack that sets nothing but gcp:project: the spec's
@@ -60,6 +63,7 @@ func Defaults() Config {
 		ServiceAccountID: spec.DefaultServiceAccountID,
 		Labels:           map[string]string{},
 		Settings:         spec.Defaults(),
+		Deployable:       true,
 	}
 }
 
@@ -201,6 +205,7 @@ func (c Config) validate() spec.Problems {
 			Allowed: "a protected (production) stack needs a notification channel: set Alerts.Emails or Alerts.NotificationChannels",
 			Refs:    []string{"Alerts.Emails", "Alerts.NotificationChannels"}})
 	}
+	ps = append(ps, c.placeholders()...)
 	blind := c.SecretKMSKeyName && c.KMSKeyName == spec.Secret
 	if c.KMSKeyName != "" && !blind {
 		if err := spec.CheckKMSKeyName(c.KMSKeyName); err != nil {
@@ -208,6 +213,52 @@ func (c Config) validate() spec.Problems {
 		}
 	}
 	return ps
+}
+
+// placeholders refuses, in a protected stack that may be deployed, notification addresses in
+// reserved domains: the production alerts would reach nobody.
+func (c Config) placeholders() spec.Problems {
+	if !c.Settings.Protect || !c.Deployable {
+		return nil
+	}
+	var ps spec.Problems
+	for i, e := range c.Settings.Alerts.Emails {
+		if spec.IsPlaceholderEmail(e) {
+			ps = append(ps, spec.Problem{Field: "Alerts.Emails", Value: e, Refs: []string{"Deployable"},
+				Allowed: fmt.Sprintf("a protected stack's alerts must reach someone, and this domain is reserved (RFC 2606, RFC 6761): "+
+					"set a real address with `pulumi config set --stack %s --path '%s:alertEmails[%d]' <on-call address>`, "+
+					"or set Deployable to false to plan the stack without deploying it", c.Stack, Namespace, i)})
+		}
+	}
+	return ps
+}
+
+// NotDeployable says why the stack must not be deployed, naming the key and the value; "" when
+// it may be.
+func (c Config) NotDeployable() string {
+	if c.Deployable {
+		return ""
+	}
+	why := Namespace + ":deployable is false"
+	var placeholders []string
+	for _, e := range c.Settings.Alerts.Emails {
+		if spec.IsPlaceholderEmail(e) {
+			placeholders = append(placeholders, fmt.Sprintf("%q", e))
+		}
+	}
+	if len(placeholders) > 0 {
+		why += fmt.Sprintf("; %s:alertEmails holds the placeholder %s, which reaches nobody", Namespace, strings.Join(placeholders, ", "))
+	}
+	return why
+}
+
+// checkDeployable refuses a real update (not a preview) of a stack that is not deployable.
+func (c Config) checkDeployable(dryRun bool) error {
+	if why := c.NotDeployable(); why != "" && !dryRun {
+		return fmt.Errorf("stack %q is not deployable (%s): set real values and `pulumi config set --stack %s %s:deployable true` before `pulumi up`",
+			c.Stack, why, c.Stack, Namespace)
+	}
+	return nil
 }
 
 // loadSchemas reads and parses the contracts' schema files; an error names the file.

@@ -134,7 +134,7 @@ func TestVariants(t *testing.T) {
 				assert.Nil(t, prop(topic, "schemaSettings"), "%s: no schema", topic.URN)
 			}
 		}},
-		{"protected dev protects the created account", map[string]string{"aiprod-pubsub:protect": "true", "aiprod-pubsub:alertEmails": `["oncall@example.com"]`}, func(t *testing.T, res *stackrun.Result) {
+		{"protected dev protects the created account", map[string]string{"aiprod-pubsub:protect": "true", "aiprod-pubsub:alertEmails": `["` + realAddress + `"]`}, func(t *testing.T, res *stackrun.Result) {
 			sa := mustGet(t, res, accountType, "aiprod-sa")
 			assert.True(t, sa.Protect)
 		}},

@@ -24,8 +24,9 @@ func conditionsOf(t *testing.T, r inventory.Resource) []map[string]any {
 	for _, c := range prop(r, "conditions").([]any) {
 		th := c.(map[string]any)["conditionThreshold"].(map[string]any)
 		agg := th["aggregations"].([]any)[0].(map[string]any)
+		threshold, _ := th["thresholdValue"].(float64) // absent is 0, as GCP reads it back
 		out = append(out, map[string]any{
-			"filter": th["filter"], "threshold": th["thresholdValue"], "duration": th["duration"],
+			"filter": th["filter"], "threshold": threshold, "duration": th["duration"],
 			"window": agg["alignmentPeriod"], "aligner": agg["perSeriesAligner"], "denominator": th["denominatorFilter"],
 		})
 	}
@@ -39,11 +40,12 @@ func TestAlerts(t *testing.T) {
 	res := loadStack(t, "dev", nil)
 	jobs, results, dlq := "aiprod-pipeline-jobs-sub", "aiprod-pipeline-results-sub", "aiprod-pipeline-dlq-sub"
 	want := map[string]map[string]float64{ // alert -> subscription or topic -> threshold
-		"dead-letters":   {jobs: 0, results: 0},
-		"stalled":        {jobs: 5 * (300 + 600), results: 5 * (60 + 600)},
-		"retention":      {jobs: 302400, results: 302400, dlq: 302400},
-		"dlq-backlog":    {dlq: 0},
-		"publish-errors": {"aiprod-pipeline-jobs": 0.01, "aiprod-pipeline-results": 0.01, "aiprod-pipeline-dlq": 0.01},
+		"dead-letters":                 {jobs: 0, results: 0},
+		"dead-letter-forward-failures": {jobs: 0, results: 0},
+		"stalled":                      {jobs: 5 * (300 + 600), results: 5 * (60 + 600)},
+		"retention":                    {jobs: 302400, results: 302400, dlq: 302400},
+		"dlq-backlog":                  {dlq: 0},
+		"publish-errors":               {"aiprod-pipeline-jobs": 0.01, "aiprod-pipeline-results": 0.01, "aiprod-pipeline-dlq": 0.01},
 	}
 	holds := map[string]string{"stalled": "600s", "dlq-backlog": "3600s", "retention": "300s"}
 	for alert, thresholds := range want {
@@ -86,22 +88,52 @@ func TestAlertOverrides(t *testing.T) {
 	assert.Equal(t, 0.05, first("publish-errors")["threshold"])
 }
 
-// googleMetrics reads Google's list of Pub/Sub metrics, as kept in spec/testdata: metric type
-// to monitored resource and kind.
-func googleMetrics(t *testing.T) map[string][2]string {
+// metricInfo is one metric of Google's list: its monitored resource, kind and labels.
+type metricInfo struct {
+	resource, kind string
+	labels         []string
+}
+
+// googleMetrics reads Google's list of Pub/Sub metrics, as kept in spec/testdata.
+func googleMetrics(t *testing.T) map[string]metricInfo {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "spec", "testdata", "pubsub-metrics.tsv"))
+	out := map[string]metricInfo{}
+	for _, cols := range readTSV(t, "pubsub-metrics.tsv", 6) {
+		m := metricInfo{resource: cols[1], kind: cols[2]}
+		if cols[5] != "-" {
+			m.labels = strings.Split(cols[5], ",")
+		}
+		out[cols[0]] = m
+	}
+	return out
+}
+
+// googleResources reads the labels of Pub/Sub's monitored resources, as kept in spec/testdata.
+func googleResources(t *testing.T) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for _, cols := range readTSV(t, "pubsub-resources.tsv", 2) {
+		out[cols[0]] = strings.Split(cols[1], ",")
+	}
+	return out
+}
+
+// readTSV reads a table of spec/testdata with n columns, comments left out.
+func readTSV(t *testing.T, name string, n int) [][]string {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "spec", "testdata", name))
 	require.NoError(t, err)
 	defer f.Close()
-	out := map[string][2]string{}
+	var out [][]string
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		if line := sc.Text(); line != "" && !strings.HasPrefix(line, "#") {
 			cols := strings.Split(line, "\t")
-			require.Len(t, cols, 5, line)
-			out[cols[0]] = [2]string{cols[1], cols[2]}
+			require.Len(t, cols, n, line)
+			out = append(out, cols)
 		}
 	}
+	require.NoError(t, sc.Err())
 	return out
 }
 
@@ -126,8 +158,9 @@ func TestMetricTypesAreGoogles(t *testing.T) {
 				require.True(t, ok, filter)
 				got, listed := known[metric]
 				require.True(t, listed, "%s: %s is not in Google's list of Pub/Sub metrics", r.URN, metric)
-				assert.Equal(t, "pubsub_"+kind, got[0], "%s: %s is a metric of %s", r.URN, metric, got[0])
-				assert.Equal(t, alignerFor[got[1]], c["aligner"], "%s: aligner of the %s metric %s", r.URN, got[1], metric)
+				assert.Equal(t, "pubsub_"+kind, got.resource, "%s: %s is a metric of %s", r.URN, metric, got.resource)
+				assert.Equal(t, alignerFor[got.kind], c["aligner"], "%s: aligner of the %s metric %s", r.URN, got.kind, metric)
+				assert.Equal(t, got.kind, spec.MetricKind(metric), "spec.MetricKind(%s)", metric)
 			}
 		}
 	}

@@ -298,9 +298,10 @@ func TestEveryAcceptedConfigCanPassTheGate(t *testing.T) {
 			t.Parallel()
 			res, files, err := stackrun.Stack("..", v.stack, func(values map[string]string) {
 				values[stacks.Namespace+":"+v.key] = v.value
-				if v.key == "protect" && v.value == "true" {
-					// A protected stack needs a notification channel.
-					values[stacks.Namespace+":alertEmails"] = `["oncall@example.com"]`
+				if v.key == "protect" && v.value == "true" || v.key == "deployable" && v.value == "true" {
+					// A protected stack that may be deployed needs a notification channel that
+					// reaches someone.
+					values[stacks.Namespace+":alertEmails"] = `["` + realAddress + `"]`
 				}
 			})
 			require.NoError(t, err, "the program accepts %s=%s", v.key, v.value)

@@ -86,6 +86,9 @@ func Deploy(ctx *pulumi.Context, raw Raw) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := cfg.checkDeployable(ctx.DryRun()); err != nil {
+		return nil, err
+	}
 	number, err := projectNumber(ctx, cfg)
 	if err != nil {
 		return nil, err

@@ -184,6 +184,11 @@ func (o options) build() (*plan.Plan, error) {
 		}
 		return nil, fmt.Errorf("running the program for stack %q: %w", o.stack, err)
 	}
+	cfg, err := stacks.Parse(o.stack, files.Config)
+	if err != nil {
+		return nil, err
+	}
+	opts.NotDeployable = cfg.NotDeployable()
 	return plan.FromResult(res.Offline(), plan.StackConfig{Values: files.Config.Values, Secret: files.Config.Secret, StackKeys: files.StackKeys}, opts)
 }
 

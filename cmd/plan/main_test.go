@@ -329,3 +329,42 @@ func TestBuiltBinaryExitStatus(t *testing.T) {
 		assert.Equal(t, tc.want, code, "plan %v", tc.args)
 	}
 }
+
+// TestNotDeployable: the shipped prod stack file is not deployable; its offline plan still
+// runs, exits 0, and says so at the top, naming the key and the placeholder. A stack file that
+// makes it deployable with the placeholder is a config error naming the key and the value.
+func TestNotDeployable(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, config string
+		code         int
+		stdout       []string
+		stderr       string
+	}{
+		{"prod as shipped, text", "", 0, []string{"\nNOT DEPLOYABLE: aiprod-pubsub:deployable is false; aiprod-pubsub:alertEmails holds the placeholder \"aiprod-oncall@example.com\""}, ""},
+		{"made deployable with the placeholder", "config:\n  gcp:project: aiprod-prod-000000\n  aiprod-pubsub:protect: true\n  aiprod-pubsub:alertEmails:\n    - aiprod-oncall@example.com\n",
+			2, nil, `aiprod-pubsub:alertEmails is "aiprod-oncall@example.com"`},
+		{"deployable with a real address", "config:\n  gcp:project: aiprod-prod-000000\n  aiprod-pubsub:protect: true\n  aiprod-pubsub:alertEmails:\n    - oncall@aiprod.io\n",
+			0, nil, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			args := []string{"--stack", "prod", "--project-dir", projectDir}
+			if tc.config != "" {
+				args = append(args, "--config", writeFile(t, "Pulumi.prod.yaml", tc.config))
+			}
+			code, stdout, stderr := invoke(t, args...)
+			assert.Equal(t, tc.code, code, stderr)
+			for _, s := range tc.stdout {
+				assert.Contains(t, stdout, s)
+			}
+			if tc.stderr != "" {
+				assert.Contains(t, stderr, tc.stderr)
+			}
+			if tc.code == 0 && tc.config != "" {
+				assert.NotContains(t, stdout, "NOT DEPLOYABLE")
+			}
+		})
+	}
+}

@@ -103,7 +103,8 @@ func fixture(stack, stem string) []policyx.AnalyzerResource {
 	grant(typeSubIAMMember, "subscription", stem+"-jobs-sub", roleSubscriber, testApp, "app")
 	grant(typeSubIAMMember, "subscription", stem+"-jobs-sub", roleSubscriber, testAgent, "agent")
 	grant(typeSubIAMMember, "subscription", stem+"-results-sub", roleSubscriber, testAgent, "agent")
-	rs = append(rs, deadLetterAlertResource(stack, stem, stem+"-jobs-sub", stem+"-results-sub"))
+	rs = append(rs, deadLetterAlertResource(stack, stem, stem+"-jobs-sub", stem+"-results-sub"),
+		forwardFailuresAlertResource(stack, stem, stem+"-jobs-sub", stem+"-results-sub"))
 	if stack == "prod" {
 		for i := range rs {
 			if isQueueResource(rs[i].Type) {
@@ -207,12 +208,24 @@ func TestFixturePassesEveryPolicy(t *testing.T) {
 	}
 }
 
-// deadLetterAlertResource is an alert policy on the dead letters of subs.
+// deadLetterAlertResource is an alert policy on the dead letters forwarded from subs.
 func deadLetterAlertResource(stack, stem string, subs ...string) policyx.AnalyzerResource {
+	return deadLetterAlertOn(stack, stem+"-dead-letters-alert", true, subs...)
+}
+
+// forwardFailuresAlertResource is an alert policy on the dead letters Pub/Sub failed to forward
+// from subs.
+func forwardFailuresAlertResource(stack, stem string, subs ...string) policyx.AnalyzerResource {
+	return deadLetterAlertOn(stack, stem+"-dead-letter-forward-failures-alert", false, subs...)
+}
+
+// deadLetterAlertOn is an alert policy named name on the dead letters of subs: forwarded, or
+// failed forwards.
+func deadLetterAlertOn(stack, name string, forwarded bool, subs ...string) policyx.AnalyzerResource {
 	var conds []any
 	for _, sub := range subs {
-		conds = append(conds, map[string]any{"displayName": "dead letters from " + sub,
-			"conditionThreshold": map[string]any{"filter": spec.SubscriptionFilter(spec.MetricDeadLetters, sub), "comparison": "COMPARISON_GT"}})
+		conds = append(conds, map[string]any{"displayName": "dead letters of " + sub,
+			"conditionThreshold": map[string]any{"filter": spec.DeadLetterFilter(sub, forwarded), "comparison": "COMPARISON_GT"}})
 	}
-	return newResource(stack, spec.AlertPolicyType, stem+"-dead-letters-alert", map[string]any{"displayName": "Dead letters arriving", "conditions": conds})
+	return newResource(stack, spec.AlertPolicyType, name, map[string]any{"displayName": "Dead letters", "conditions": conds})
 }

@@ -86,6 +86,7 @@ func TestPipelineTopology(t *testing.T) {
 func TestDeadLetterAlert(t *testing.T) {
 	t.Parallel()
 	alert := stem + "-dead-letters-alert"
+	failures := stem + "-dead-letter-forward-failures-alert"
 	runCases(t, PolicyDeadLetterAlert, []ruleCase{
 		{name: "every dead-lettering subscription watched passes"},
 		{name: "no alert policy", changes: []testkit.Change{testkit.Drop(spec.AlertPolicyType, alert)},
@@ -101,5 +102,17 @@ func TestDeadLetterAlert(t *testing.T) {
 				testkit.Add(deadLetterAlertResource("dev", stem, stem+"-jobs-sub"))},
 			also: []string{PolicyDeadLetter}},
 		{name: "unknown conditions are not judged", changes: []testkit.Change{testkit.Set(spec.AlertPolicyType, alert, computed, "conditions")}},
+		{name: "no failed-forward alert", changes: []testkit.Change{testkit.Drop(spec.AlertPolicyType, failures)},
+			want: []string{`subscription "aiprod-pipeline-jobs-sub" dead-letters, but no alert policy watches the dead letters Pub/Sub fails to forward`}, count: 2},
+		{name: "failed forwards of results not watched", changes: []testkit.Change{testkit.Drop(spec.AlertPolicyType, failures),
+			testkit.Add(forwardFailuresAlertResource("dev", stem, stem+"-jobs-sub"))},
+			want: []string{`subscription "aiprod-pipeline-results-sub"`, "fails to forward"}, wantURN: subURN(resultsSub)},
+		{name: "failed forwards alone do not count as dead letters", changes: []testkit.Change{testkit.Drop(spec.AlertPolicyType, alert)},
+			want: []string{"no alert policy watches its subscription/dead_letter_message_count"}, count: 2},
+		{name: "one alert on every outcome watches both", changes: []testkit.Change{testkit.Drop(spec.AlertPolicyType, alert), testkit.Drop(spec.AlertPolicyType, failures),
+			testkit.Set(typeSubscription, resultsSub, nil, "deadLetterPolicy"),
+			testkit.Add(newResource("dev", spec.AlertPolicyType, "all", map[string]any{"conditions": []any{map[string]any{
+				"conditionThreshold": map[string]any{"filter": spec.SubscriptionFilter(spec.MetricDeadLetters, jobsSub)}}}}))},
+			also: []string{PolicyDeadLetter}},
 	})
 }
