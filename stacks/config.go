@@ -111,17 +111,7 @@ func Parse(stack string, raw Raw) (*Config, error) {
 // read sets the config from the raw values, key by key.
 func (c *Config) read(raw Raw) spec.Problems {
 	var problems spec.Problems
-	project, ok := raw.Values[ProjectKey]
-	c.Project = project
-	switch {
-	case !ok || project == "":
-		problems = append(problems, spec.Problem{Field: ProjectKey, Value: project,
-			Allowed: "must be set to the GCP project id (pulumi config set gcp:project <id>)"})
-	default:
-		if err := spec.CheckProjectID(project); err != nil {
-			problems = append(problems, spec.Problem{Field: ProjectKey, Value: project, Allowed: err.Error()})
-		}
-	}
+	c.Project, problems = readProject(raw)
 	known := map[string]Key{}
 	for _, k := range Keys {
 		known[k.Name] = k
@@ -129,7 +119,7 @@ func (c *Config) read(raw Raw) spec.Problems {
 	for _, full := range slices.Sorted(maps.Keys(raw.Values)) {
 		ns, name, found := strings.Cut(full, ":")
 		if !found || ns != Namespace {
-			if p, ok := unknownNamespace(full, raw.Values[full]); ok {
+			if p, ok := unknownNamespace(full, raw.Values[full], namespaces); ok {
 				problems = append(problems, p)
 			}
 			continue
@@ -155,6 +145,19 @@ func (c *Config) read(raw Raw) spec.Problems {
 		k.set(c, v)
 	}
 	return problems
+}
+
+// readProject reads gcp:project, which must be set to a project id.
+func readProject(raw Raw) (string, spec.Problems) {
+	project, ok := raw.Values[ProjectKey]
+	switch {
+	case !ok || project == "":
+		return project, spec.Problems{{Field: ProjectKey, Value: project,
+			Allowed: "must be set to the GCP project id (pulumi config set gcp:project <id>)"}}
+	case spec.CheckProjectID(project) != nil:
+		return project, spec.Problems{{Field: ProjectKey, Value: project, Allowed: spec.CheckProjectID(project).Error()}}
+	}
+	return project, nil
 }
 
 // configKey names a field of the program's arguments by the config key that sets it.
@@ -230,10 +233,10 @@ func loadSchemas(fsys fs.FS) (map[spec.Contract]string, error) {
 // provider's and Pulumi's.
 var namespaces = []string{Namespace, "gcp", "pulumi"}
 
-// unknownNamespace reports a key outside the namespaces the program knows, suggesting the
+// unknownNamespace reports a key outside the namespaces a program knows, suggesting the
 // namespace it is closest to: aiprod-pubsb:maxDeliveryAttempts would otherwise leave
 // maxDeliveryAttempts at its default without a word.
-func unknownNamespace(full, value string) (spec.Problem, bool) {
+func unknownNamespace(full, value string, namespaces []string) (spec.Problem, bool) {
 	ns, name, _ := strings.Cut(full, ":")
 	if slices.Contains(namespaces, ns) {
 		return spec.Problem{}, false
@@ -263,10 +266,14 @@ func unknownKey(name string) string {
 	for i, k := range Keys {
 		names[i] = k.Name
 	}
-	best := closest(name, names)
-	msg := "not a known key of " + Namespace
-	if best != "" {
-		msg += fmt.Sprintf(" (did you mean %s:%s?)", Namespace, best)
+	return unknownKeyOf(Namespace, name, names)
+}
+
+// unknownKeyOf explains an unknown key of namespace ns, suggesting the closest of names.
+func unknownKeyOf(ns, name string, names []string) string {
+	msg := "not a known key of " + ns
+	if best := closest(name, names); best != "" {
+		msg += fmt.Sprintf(" (did you mean %s:%s?)", ns, best)
 	}
 	return msg
 }
