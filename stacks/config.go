@@ -39,6 +39,10 @@ type Config struct {
 	CreateServiceAccount bool
 	// ProjectNumber names the Pub/Sub service agent; empty means look it up.
 	ProjectNumber string
+	// FoundationStack is the foundation stack (<org>/aiprod-foundation/<stack>) whose outputs
+	// name the Pub/Sub service agent; empty means the project has no foundation and the number
+	// names it.
+	FoundationStack string
 	// Labels are added to the standard labels.
 	Labels map[string]string
 	// KMSKeyName, when set, encrypts the topics with this Cloud KMS key.
@@ -196,6 +200,7 @@ func (c Config) validate() spec.Problems {
 			ps = append(ps, spec.Problem{Field: "ProjectNumber", Value: c.ProjectNumber, Allowed: err.Error() + ", or empty to look it up"})
 		}
 	}
+	ps = append(ps, c.validateFoundation()...)
 	ps = append(ps, spec.ValidateLabels(c.Labels)...)
 	ps = append(ps, c.Settings.Validate()...)
 	if c.Settings.Protect && len(c.Settings.Alerts.NotificationChannels)+len(c.Settings.Alerts.Emails) == 0 {
@@ -211,6 +216,22 @@ func (c Config) validate() spec.Problems {
 		}
 	}
 	return ps
+}
+
+// validateFoundation checks the foundation stack, the one source of the service agent when set.
+func (c Config) validateFoundation() spec.Problems {
+	switch {
+	case c.FoundationStack == "":
+		return nil
+	case spec.CheckStackReference(c.FoundationStack) != nil:
+		return spec.Problems{{Field: "FoundationStack", Value: c.FoundationStack,
+			Allowed: spec.CheckStackReference(c.FoundationStack).Error() + ", or empty for a project without the foundation"}}
+	case c.ProjectNumber != "":
+		return spec.Problems{{Field: "ProjectNumber", Value: c.ProjectNumber,
+			Allowed: "must be empty when FoundationStack is set, whose outputs name the service agent; set one of them",
+			Refs:    []string{"FoundationStack"}}}
+	}
+	return nil
 }
 
 // loadSchemas reads and parses the contracts' schema files; an error names the file.

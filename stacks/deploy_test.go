@@ -100,9 +100,12 @@ func TestStacks(t *testing.T) {
 			assert.Equal(t, stackURN, pipe.Parent, "%s: parent", pipe.URN)
 			assert.False(t, pipe.Custom, "%s: a component", pipe.URN)
 
-			agent := "serviceAccount:service-" + gcpmock.ProjectNumber(tc.project) + "@gcp-sa-pubsub.iam.gserviceaccount.com"
+			// The stack files name the foundation stack, whose output names the service agent.
+			foundation := "organization/aiprod-foundation/" + tc.stack
+			agent := "serviceAccount:service-" + gcpmock.ProjectNumber(foundation) + "@gcp-sa-pubsub.iam.gserviceaccount.com"
 			app := "serviceAccount:" + tc.saEmail
-			assert.Equal(t, []string{tc.project}, res.Lookups, "the project number is looked up once")
+			assert.Equal(t, []string{foundation}, res.StackReferences, "the foundation stack is read once")
+			assert.Empty(t, res.Lookups, "with the foundation, the project number is never looked up")
 
 			for _, r := range res.Resources {
 				// The account, the dashboard and the notification channels serve every pipeline.
@@ -253,8 +256,15 @@ func TestVariants(t *testing.T) {
 			m := mustGet(t, res, subMember, "aiprod-pipeline-results-sub-subscriber-app")
 			assert.Equal(t, "roles/pubsub.subscriber", prop(m, "role"))
 		}},
-		{"project number from config", map[string]string{"aiprod-pubsub:projectNumber": "123456789012"}, func(t *testing.T, res *stackrun.Result) {
+		{"adopted without the foundation: the number is looked up", map[string]string{"aiprod-pubsub:foundationStack": ""}, func(t *testing.T, res *stackrun.Result) {
+			assert.Equal(t, []string{"aiprod-dev-000000"}, res.Lookups, "the project number is looked up once")
+			assert.Empty(t, res.StackReferences, "no foundation, no stack reference")
+			m := mustGet(t, res, topicMember, "aiprod-pipeline-dlq-publisher-agent")
+			assert.Equal(t, spec.ServiceAgent(gcpmock.ProjectNumber("aiprod-dev-000000")), prop(m, "member"))
+		}},
+		{"project number from config", map[string]string{"aiprod-pubsub:projectNumber": "123456789012", "aiprod-pubsub:foundationStack": ""}, func(t *testing.T, res *stackrun.Result) {
 			assert.Empty(t, res.Lookups, "no lookup when the number is configured")
+			assert.Empty(t, res.StackReferences, "no foundation, no stack reference")
 			m := mustGet(t, res, topicMember, "aiprod-pipeline-dlq-publisher-agent")
 			assert.Equal(t, "serviceAccount:service-123456789012@gcp-sa-pubsub.iam.gserviceaccount.com", prop(m, "member"))
 		}},
@@ -349,20 +359,25 @@ func TestGoldenInventory(t *testing.T) {
 	for _, stack := range []string{"dev", "prod"} {
 		t.Run(stack, func(t *testing.T) {
 			t.Parallel()
-			res := loadStack(t, stack, nil)
-			inv := goldenInventory{Counts: map[string]int{}, Outputs: res.Outputs}
-			for _, r := range res.Resources {
-				inv.Counts[r.Type]++
-				inv.Resources = append(inv.Resources, inventoryEntry{
-					Type: r.Type, Name: r.Name, Parent: shortNames([]string{r.Parent})[0], Protect: r.Protect, ID: r.ID,
-					Inputs: r.Inputs.Mappable(), DependsOn: shortNames(r.Dependencies), ReplaceWith: shortNames(r.ReplaceWith),
-				})
-			}
-			got, err := json.MarshalIndent(inv, "", "  ")
-			require.NoError(t, err)
-			testkit.Golden(t, "./stacks", filepath.Join("..", "testdata", stack+".inventory.json"), string(got)+"\n")
+			testkit.Golden(t, "./stacks", filepath.Join("..", "testdata", stack+".inventory.json"), inventoryJSON(t, loadStack(t, stack, nil)))
 		})
 	}
+}
+
+// inventoryJSON is a stack's golden inventory: counts by type, every resource and the outputs.
+func inventoryJSON(t *testing.T, res *stackrun.Result) string {
+	t.Helper()
+	inv := goldenInventory{Counts: map[string]int{}, Outputs: res.Outputs}
+	for _, r := range res.Resources {
+		inv.Counts[r.Type]++
+		inv.Resources = append(inv.Resources, inventoryEntry{
+			Type: r.Type, Name: r.Name, Parent: shortNames([]string{r.Parent})[0], Protect: r.Protect, ID: r.ID,
+			Inputs: r.Inputs.Mappable(), DependsOn: shortNames(r.Dependencies), ReplaceWith: shortNames(r.ReplaceWith),
+		})
+	}
+	got, err := json.MarshalIndent(inv, "", "  ")
+	require.NoError(t, err)
+	return string(got) + "\n"
 }
 
 // TestPulumiYAMLMatchesDefaults keeps Pulumi.yaml's declared config equal to the program's keys

@@ -131,8 +131,8 @@ func (o options) write(p *plan.Plan, stdout, stderr io.Writer) int {
 			return exitError
 		}
 		if left := p.UnknownMembers(); len(left) > 0 {
-			fmt.Fprintf(stderr, "plan: %s leaves out %d IAM members whose member is known only at deploy (%s): the Pub/Sub service agent's address needs the project's number; set %s:projectNumber to include them\n",
-				o.emitImport, len(left), strings.Join(left, ", "), stacks.Namespace)
+			fmt.Fprintf(stderr, "plan: %s leaves out %d IAM members whose member is known only at deploy (%s): the Pub/Sub service agent's address needs the project's number, which the foundation stack's outputs or a lookup give at deploy; to include them, set %s:projectNumber and leave %s:foundationStack empty\n",
+				o.emitImport, len(left), strings.Join(left, ", "), stacks.Namespace, stacks.Namespace)
 		}
 	}
 	if _, err := stdout.Write(out.Bytes()); err != nil {
