@@ -34,6 +34,27 @@ func golden(t *testing.T, name, got string) {
 	testkit.Golden(t, "./cmd/plan", filepath.Join("testdata", name), got)
 }
 
+// TestFoundationGolden: the plan of a foundation stack, the program picked by the project's
+// name, in every format. It is judged with foundation/policy/config/<stack>.json.
+func TestFoundationGolden(t *testing.T) {
+	t.Parallel()
+	exts := map[string]string{"text": "txt", "json": "json", "markdown": "md", "mermaid": "mmd"}
+	invented := gcpmock.ProjectNumber("aiprod-dev-000000")
+	for _, format := range []string{"text", "json", "markdown", "mermaid"} {
+		t.Run(format, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := invoke(t, "--project-dir", filepath.Join(projectDir, "foundation"), "--stack", "dev", "--format", format)
+			// The pack has no foundation policies yet: its project-level IAM rule blocks the
+			// foundation's own custom role grants (exit 1), which the golden shows.
+			require.Contains(t, []int{0, 1}, code, "stderr: %s", stderr)
+			assert.Empty(t, stderr)
+			assert.Contains(t, stdout, "aiprod-dev-000000-pulumi-state")
+			assert.NotContains(t, stdout, invented, "the project's number is known only at deploy")
+			golden(t, "foundation-dev."+exts[format], stdout)
+		})
+	}
+}
+
 func TestGolden(t *testing.T) {
 	t.Parallel()
 	exts := map[string]string{"text": "txt", "json": "json", "markdown": "md", "mermaid": "mmd"}
@@ -264,22 +285,28 @@ func TestGoldenViolations(t *testing.T) {
 }
 
 // TestNoInventedNumbers: without projectNumber the plan shows the Pub/Sub service agent as
-// known only at deploy, never the number the mocks answer, in every format; the import file
-// leaves its grants out and says so. With projectNumber the agent is spelled out.
+// known only at deploy, never the number the mocks answer, in every format, whether it comes
+// from the foundation stack (the stack files) or a lookup; the import file leaves its grants
+// out and says so. With projectNumber the agent is spelled out.
 func TestNoInventedNumbers(t *testing.T) {
 	t.Parallel()
-	invented := gcpmock.ProjectNumber("aiprod-dev-000000")
+	invented := gcpmock.ProjectNumber("organization/aiprod-foundation/dev")
+	adopted := writeFile(t, "Pulumi.dev.yaml", "config:\n  gcp:project: aiprod-dev-000000\n")
 	for _, format := range []string{"text", "json", "markdown", "mermaid"} {
 		code, stdout, stderr := invoke(t, "--project-dir", projectDir, "--stack", "dev", "--format", format)
 		require.Equal(t, 0, code, stderr)
 		assert.NotContains(t, stdout, invented, format)
 		assert.NotContains(t, stdout, "@"+"gcp-sa-pubsub", format)
+		code, stdout, stderr = invoke(t, "--project-dir", projectDir, "--stack", "dev", "--config", adopted, "--format", format)
+		require.Equal(t, 0, code, stderr)
+		assert.NotContains(t, stdout, gcpmock.ProjectNumber("aiprod-dev-000000"), "looked up: "+format)
+		assert.NotContains(t, stdout, "@"+"gcp-sa-pubsub", "looked up: "+format)
 	}
 	path := filepath.Join(t.TempDir(), "import.json")
 	code, _, stderr := invoke(t, "--project-dir", projectDir, "--stack", "dev", "--emit-import", path)
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stderr, "leaves out 3 IAM members whose member is known only at deploy")
-	assert.Contains(t, stderr, "aiprod-pubsub:projectNumber")
+	assert.Contains(t, stderr, "set aiprod-pubsub:projectNumber and leave aiprod-pubsub:foundationStack empty")
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	assert.NotContains(t, string(b), invented)
