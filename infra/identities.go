@@ -63,14 +63,15 @@ func (b foundationBuilder) identities(st *stateStore) (*ciIdentities, error) {
 }
 
 // federation declares the pool and GitHub's OIDC provider, which admits only the repository's
-// tokens, and a job in an environment only on main.
+// tokens, and a job in an environment only on main. Both are protected, as are the identities:
+// a deleted pool keeps its id for 30 days, and CI stops until they are back.
 func (b foundationBuilder) federation() (*iam.WorkloadIdentityPool, *iam.WorkloadIdentityPoolProvider, error) {
 	pool, err := iam.NewWorkloadIdentityPool(b.ctx, spec.WorkloadIdentityPoolID, &iam.WorkloadIdentityPoolArgs{
 		Project:                pulumi.String(b.args.Project),
 		WorkloadIdentityPoolId: pulumi.String(spec.WorkloadIdentityPoolID),
 		DisplayName:            pulumi.String("GitHub Actions"),
 		Description:            pulumi.String("CI of " + b.args.GitHubRepository),
-	}, b.opts()...)
+	}, b.opts(pulumi.Protect(true))...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("creating the workload identity pool %q: %w", spec.WorkloadIdentityPoolID, err)
 	}
@@ -86,7 +87,7 @@ func (b foundationBuilder) federation() (*iam.WorkloadIdentityPool, *iam.Workloa
 		AttributeMapping:               mapping,
 		AttributeCondition:             pulumi.String(spec.GitHubAttributeCondition(b.args.GitHubRepository)),
 		Oidc:                           &iam.WorkloadIdentityPoolProviderOidcArgs{IssuerUri: pulumi.String(spec.GitHubIssuer)},
-	}, b.opts()...)
+	}, b.opts(pulumi.Protect(true))...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("creating the workload identity provider %q: %w", spec.WorkloadIdentityProviderID, err)
 	}
@@ -100,7 +101,7 @@ func (b foundationBuilder) identity(k identity, pool pulumi.StringOutput, st *st
 	project := pulumi.String(b.args.Project)
 	acct, err := serviceaccount.NewAccount(b.ctx, k.accountID, &serviceaccount.AccountArgs{
 		Project: project, AccountId: pulumi.String(k.accountID), DisplayName: pulumi.String(k.title), Description: pulumi.String(k.description),
-	}, b.opts()...)
+	}, b.opts(pulumi.Protect(true))...)
 	if err != nil {
 		return pulumi.StringOutput{}, fmt.Errorf("creating service account %q: %w", k.accountID, err)
 	}

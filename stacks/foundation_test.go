@@ -129,6 +129,10 @@ func checkIdentities(t *testing.T, res *stackrun.Result, project, env string) {
 		prop(provider, "attributeCondition"))
 	assert.Equal(t, "assertion.sub", prop(provider, "attributeMapping[\"google.subject\"]"))
 	assert.Equal(t, pool+"/providers/github-actions", res.Outputs[spec.WorkloadIdentityProviderOutput])
+	for _, r := range append(res.ByType(spec.ServiceAccountType), provider, mustGet(t, res, spec.WorkloadIdentityPoolType, spec.WorkloadIdentityPoolID)) {
+		assert.True(t, r.Protect, "%s: CI stops without it: protected", r.URN)
+	}
+	assert.Len(t, res.ByType(spec.ServiceAccountType), 2)
 
 	who := map[string]string{
 		spec.PreviewAccountID:  "principalSet://iam.googleapis.com/" + pool + "/attribute.repository/aiprod/aiprod-pubsub",
