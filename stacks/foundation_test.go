@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -296,4 +297,52 @@ func TestFoundationCMEK(t *testing.T) {
 	res := loadFoundation(t, "dev", func(v map[string]string) { v["aiprod-foundation:stateKmsKeyName"] = key })
 	b := mustGet(t, res, spec.BucketType, "aiprod-dev-000000-pulumi-state")
 	assert.Equal(t, key, prop(b, "encryption.defaultKmsKeyName"))
+}
+
+// TestFoundationPulumiYAML keeps foundation/Pulumi.yaml's declared config equal to the
+// foundation's keys, and its defaults to the arguments' defaults.
+func TestFoundationPulumiYAML(t *testing.T) {
+	t.Parallel()
+	files, err := stackrun.Load(foundationDir, "dev", "")
+	require.NoError(t, err)
+	var keys, declared []string
+	for _, k := range stacks.FoundationKeys {
+		keys = append(keys, stacks.FoundationNamespace+":"+k.Name)
+		decl := files.Declared[stacks.FoundationNamespace+":"+k.Name]
+		assert.Equal(t, "string", decl.TypeName(), k.Name)
+		assert.NotEmpty(t, decl.Description, k.Name)
+	}
+	for k := range files.Declared {
+		declared = append(declared, k)
+	}
+	assert.ElementsMatch(t, keys, declared, "foundation/Pulumi.yaml declares exactly the foundation's keys")
+	assert.Equal(t, spec.DefaultStateLocation, files.Declared["aiprod-foundation:stateLocation"].Default)
+	assert.Nil(t, files.Declared["aiprod-foundation:githubRepository"].Default, "the repository has no default: it must be set")
+}
+
+// TestFoundationProgramRunners: the foundation's program reads its config from the context,
+// as an inline program receives it, and under pulumi-language-go refuses a key it does not
+// read, a pipeline key included.
+func TestFoundationProgramRunners(t *testing.T) {
+	t.Setenv(pulumi.EnvConfig, "")
+	t.Setenv(pulumi.EnvConfigSecretKeys, "")
+	want, files, err := stackrun.Stack(foundationDir, "dev", nil)
+	require.NoError(t, err)
+	run := func(raw stacks.Raw) (*stackrun.Result, error) {
+		return stackrun.Run(spec.FoundationProject, "dev", &raw, func(ctx *pulumi.Context) (pulumi.Map, error) {
+			return pulumi.Map{}, stacks.FoundationProgram(ctx)
+		})
+	}
+	got, err := run(files.Config)
+	require.NoError(t, err)
+	require.Len(t, got.Resources, len(want.Resources))
+	for i, r := range got.Resources {
+		assert.Equal(t, want.Resources[i].Inputs, r.Inputs, r.URN)
+	}
+
+	t.Setenv(pulumi.EnvConfig, `{"gcp:project":"aiprod-dev-000000","aiprod-foundation:githubRepository":"a/b","aiprod-pubsub:foundationStack":"x"}`)
+	res, err := run(stacks.Raw{Values: map[string]string{"gcp:project": "aiprod-dev-000000", "aiprod-foundation:githubRepository": "a/b"}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `aiprod-pubsub:foundationStack is "x"; not a key of a known namespace (aiprod-foundation, gcp, pulumi)`)
+	assert.Empty(t, res.Resources, "nothing is registered")
 }
