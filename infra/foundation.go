@@ -2,6 +2,8 @@ package infra
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi-gcp/sdk/v8/go/gcp/projects"
@@ -73,7 +75,7 @@ func (a FoundationArgs) Problems() spec.Problems {
 // stackNames lists the stacks that have a GitHub environment.
 func stackNames() string {
 	var names []string
-	for _, s := range []string{"dev", "prod"} {
+	for _, s := range slices.Sorted(maps.Keys(spec.GitHubEnvironments)) {
 		names = append(names, s+" ("+spec.GitHubEnvironments[s]+")")
 	}
 	return strings.Join(names, ", ")

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiprod/aiprod-pubsub/gcpmock"
+	"github.com/aiprod/aiprod-pubsub/infra"
 	"github.com/aiprod/aiprod-pubsub/inventory"
 	"github.com/aiprod/aiprod-pubsub/spec"
 	"github.com/aiprod/aiprod-pubsub/stackrun"
@@ -344,5 +345,20 @@ func TestFoundationProgramRunners(t *testing.T) {
 	res, err := run(stacks.Raw{Values: map[string]string{"gcp:project": "aiprod-dev-000000", "aiprod-foundation:githubRepository": "a/b"}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `aiprod-pubsub:foundationStack is "x"; not a key of a known namespace (aiprod-foundation, gcp, pulumi)`)
+	assert.Empty(t, res.Resources, "nothing is registered")
+}
+
+// TestNewFoundationRejectsBadArgs: a caller of infra gets every problem by field name before
+// anything is registered.
+func TestNewFoundationRejectsBadArgs(t *testing.T) {
+	t.Parallel()
+	res, err := stackrun.Run(spec.FoundationProject, "dev", nil, func(ctx *pulumi.Context) (pulumi.Map, error) {
+		_, err := infra.NewFoundation(ctx, infra.FoundationArgs{Project: "P", Stack: "qa", GitHubRepository: "x", StateKMSKeyName: "k"})
+		return nil, err
+	})
+	require.Error(t, err)
+	for _, want := range []string{`Project is "P"`, `Stack is "qa"`, `GitHubRepository is "x"`, `StateKMSKeyName is "k"`} {
+		assert.Contains(t, err.Error(), want)
+	}
 	assert.Empty(t, res.Resources, "nothing is registered")
 }
