@@ -146,17 +146,21 @@ func WorkloadIdentityProviderName(projectNumber, pool, provider string) string {
 
 // Roles the foundation grants on the state bucket and the secrets key.
 const (
-	RoleStorageObjectUser     = "roles/storage.objectUser"
-	RoleStorageObjectViewer   = "roles/storage.objectViewer"
-	RoleCryptoKeyDecrypter    = "roles/cloudkms.cryptoKeyDecrypter"
-	RoleWorkloadIdentityUser  = "roles/iam.workloadIdentityUser"
-	CustomRolePrefix          = "projects/"
-	GitHubMainRef             = "refs/heads/main"
+	RoleStorageObjectUser    = "roles/storage.objectUser"
+	RoleStorageObjectViewer  = "roles/storage.objectViewer"
+	RoleCryptoKeyDecrypter   = "roles/cloudkms.cryptoKeyDecrypter"
+	RoleWorkloadIdentityUser = "roles/iam.workloadIdentityUser"
+)
+
+const (
+	// githubMainRef is the only ref from which a job in an environment is admitted.
+	githubMainRef = "refs/heads/main"
+	// githubRepositoryAttribute is the mapped attribute that names the repository.
 	githubRepositoryAttribute = "attribute.repository"
 )
 
 // CustomRoleName is a project's custom role: projects/<project>/roles/<id>.
-func CustomRoleName(project, id string) string { return CustomRolePrefix + project + "/roles/" + id }
+func CustomRoleName(project, id string) string { return ProjectName(project) + "/roles/" + id }
 
 // GitHubAttributeMapping maps the claims of GitHub's OIDC token to the attributes the
 // condition and the principals use.
@@ -179,7 +183,7 @@ var GitHubAttributeMapping = map[string]string{
 // has ref refs/pull/<n>/merge and is refused.
 func GitHubAttributeCondition(repository string) string {
 	return `assertion.repository == "` + repository + `" && ` +
-		`(!assertion.sub.startsWith("` + environmentSubjectPrefix(repository) + `") || assertion.ref == "` + GitHubMainRef + `")`
+		`(!assertion.sub.startsWith("` + environmentSubjectPrefix(repository) + `") || assertion.ref == "` + githubMainRef + `")`
 }
 
 // environmentSubjectPrefix starts the subject of every job of repository in an environment.
@@ -243,10 +247,10 @@ func CheckStackReference(s string) error {
 	return nil
 }
 
-// StateLocksPrefix is where Pulumi's DIY backend keeps its stack locks in the bucket.
-const StateLocksPrefix = ".pulumi/locks/"
+// stateLocksPrefix is where Pulumi's DIY backend keeps its stack locks in the bucket.
+const stateLocksPrefix = ".pulumi/locks/"
 
 // StateLocksCondition is the IAM condition that limits a bucket role to the lock files.
 func StateLocksCondition(bucket string) string {
-	return `resource.name.startsWith("projects/_/buckets/` + bucket + `/objects/` + StateLocksPrefix + `")`
+	return `resource.name.startsWith("projects/_/buckets/` + bucket + `/objects/` + stateLocksPrefix + `")`
 }
