@@ -55,6 +55,30 @@ func TestFoundationGolden(t *testing.T) {
 	}
 }
 
+// TestFoundationEmitImport: the foundation's import file adopts what a hand-made setup may
+// already hold, with GCP's import ids.
+func TestFoundationEmitImport(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "import.json")
+	code, _, stderr := invoke(t, "--project-dir", filepath.Join(projectDir, "foundation"), "--stack", "dev", "--emit-import", path)
+	require.Contains(t, []int{0, 1}, code, stderr)
+	got, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var f struct{ Resources []struct{ Type, Name, ID, Parent string } }
+	require.NoError(t, json.Unmarshal(got, &f))
+	ids := map[string]string{}
+	for _, r := range f.Resources {
+		ids[r.Name] = r.ID
+		if r.ID != "" {
+			assert.Equal(t, "dev", r.Parent, "%s: under the foundation component", r.Name)
+		}
+	}
+	assert.Equal(t, "projects/aiprod-dev-000000/locations/global/workloadIdentityPools/github", ids["github"])
+	assert.Equal(t, "projects/aiprod-dev-000000/locations/global/workloadIdentityPools/github/providers/github-actions", ids["github-actions"])
+	assert.Equal(t, "aiprod-dev-000000/aiprod-dev-000000-pulumi-state", ids["aiprod-dev-000000-pulumi-state"])
+	assert.Equal(t, "projects/aiprod-dev-000000/serviceAccounts/aiprod-preview@aiprod-dev-000000.iam.gserviceaccount.com", ids["aiprod-preview"])
+}
+
 func TestGolden(t *testing.T) {
 	t.Parallel()
 	exts := map[string]string{"text": "txt", "json": "json", "markdown": "md", "mermaid": "mmd"}
