@@ -64,7 +64,9 @@ func TestFoundationEmitImport(t *testing.T) {
 	require.Contains(t, []int{0, 1}, code, stderr)
 	got, err := os.ReadFile(path)
 	require.NoError(t, err)
-	var f struct{ Resources []struct{ Type, Name, ID, Parent string } }
+	var f struct {
+		Resources []struct{ Type, Name, ID, Parent string }
+	}
 	require.NoError(t, json.Unmarshal(got, &f))
 	ids := map[string]string{}
 	for _, r := range f.Resources {
