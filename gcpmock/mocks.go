@@ -26,6 +26,8 @@ type Mocks struct {
 	mu        sync.Mutex
 	resources []inventory.Resource
 	lookups   []string
+	invented  []string
+	refs      []string
 }
 
 // New returns mocks for the given Pulumi project and stack.
@@ -47,6 +49,33 @@ func (m *Mocks) Lookups() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return slices.Clone(m.lookups)
+}
+
+// Invented returns the project numbers the mocks made up: looked up, read through a stack
+// reference or computed by the provider. Only the cloud knows the real ones.
+func (m *Mocks) Invented() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.invented)
+}
+
+// StackReferences returns the stacks read through stack references.
+func (m *Mocks) StackReferences() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.refs)
+}
+
+// invent makes up the number of a project (or of the project behind a stack reference) and
+// records it.
+func (m *Mocks) invent(of string) string {
+	n := ProjectNumber(of)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !slices.Contains(m.invented, n) {
+		m.invented = append(m.invented, n)
+	}
+	return n
 }
 
 // ProjectNumber is the number the mocks answer for a project: a stable 12-digit number derived
@@ -73,12 +102,15 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		"id":        spec.ProjectName(project),
 		"projectId": project,
 		"name":      project,
-		"number":    ProjectNumber(project),
+		"number":    m.invent(project),
 	}), nil
 }
 
 // NewResource answers a registration with the id and state the provider would return.
 func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	if args.TypeToken == spec.StackReferenceType {
+		return m.stackReference(args)
+	}
 	r := inventory.Resource{
 		Type:    args.TypeToken,
 		Name:    args.Name,
@@ -122,4 +154,26 @@ func (m *Mocks) urn(parent, typ, name string) string {
 		parentType = p.QualifiedType()
 	}
 	return string(resource.NewURN(tokens.QName(m.stack), tokens.PackageName(m.project), parentType, tokens.Type(typ), name))
+}
+
+// stackReference answers a stack reference the way the engine does: the referenced stack's
+// outputs under "outputs", the names of its secret ones under "secretOutputNames". The mocks
+// know one stack output, the foundation's service agent, whose project number they make up.
+// A stack reference is a read, not a resource the stack creates: it is not recorded with them.
+func (m *Mocks) stackReference(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	name := args.ID
+	if v, ok := args.Inputs["name"]; ok && v.IsString() {
+		name = v.StringValue()
+	}
+	if err := spec.CheckStackReference(name); err != nil {
+		return "", nil, fmt.Errorf("mocks: stack reference %q: %w", name, err)
+	}
+	m.mu.Lock()
+	m.refs = append(m.refs, name)
+	m.mu.Unlock()
+	return name, resource.NewPropertyMapFromMap(map[string]any{
+		"name":              name,
+		"outputs":           map[string]any{spec.ServiceAgentOutput: spec.ServiceAgent(m.invent(name))},
+		"secretOutputNames": []any{},
+	}), nil
 }

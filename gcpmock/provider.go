@@ -14,6 +14,7 @@ import (
 type state struct {
 	r       *inventory.Resource
 	project string
+	m       *Mocks
 }
 
 func (s state) str(k string) string {
@@ -54,6 +55,25 @@ var providers = map[string]func(state) (string, error){
 	spec.NotificationChannelType:   notificationChannel,
 	spec.DashboardType:             dashboard,
 	spec.CryptoKeyIAMMemberType:    cryptoKeyMember,
+	// The foundation's.
+	spec.ProjectServiceType:               projectService,
+	spec.ServiceIdentityType:              serviceIdentity,
+	spec.BucketType:                       bucket,
+	spec.BucketIAMMemberType:              bucketMember,
+	spec.KeyRingType:                      keyRing,
+	spec.CryptoKeyType:                    cryptoKey,
+	spec.WorkloadIdentityPoolType:         workloadIdentityPool,
+	spec.WorkloadIdentityPoolProviderType: workloadIdentityProvider,
+	spec.ProjectCustomRoleType:            customRole,
+	spec.ProjectIAMMemberType:             projectMember,
+	spec.ServiceAccountIAMMemberType:      serviceAccountMember,
+}
+
+// projectless are the types that have no project argument: they name their target instead.
+var projectless = map[string]bool{
+	spec.CryptoKeyType:               true,
+	spec.BucketIAMMemberType:         true,
+	spec.ServiceAccountIAMMemberType: true,
 }
 
 // provide fills in what the provider computes for r and returns its id.
@@ -62,8 +82,8 @@ func (m *Mocks) provide(r *inventory.Resource) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("resource type %q is not modelled by the mocks; the program does not create it", r.Type)
 	}
-	s := state{r: r}
-	if s.project = s.str("project"); s.project == "" {
+	s := state{r: r, m: m}
+	if s.project = s.str("project"); s.project == "" && !projectless[r.Type] {
 		s.project = m.project
 		s.set("project", s.project)
 	}

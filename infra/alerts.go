@@ -100,10 +100,10 @@ func (b builder) alertSpecs() []alert {
 	redrive := fmt.Sprintf("go run ./cmd/dlq inspect --stack %s --pipeline %s", b.args.Environment, b.args.Pipeline)
 	conds := b.alertConditions()
 	grants := fmt.Sprintf("Pub/Sub could not forward a message that failed every delivery to %s, so it stays in its subscription and is delivered again. "+
-		"Forwarding is done by the Pub/Sub service agent `%s`: it needs `%s` on the topic %s and `%s` on each dead-lettering subscription. "+
+		"Forwarding is done by the project's Pub/Sub service agent (`service-<project number>@%s`, the foundation stack's output `%s`): it needs `%s` on the topic %s and `%s` on each dead-lettering subscription. "+
 		"The stack grants both; check that they are still there (`gcloud pubsub topics get-iam-policy %s`, `gcloud pubsub subscriptions get-iam-policy <subscription>`) "+
 		"and that %s exists, then run the deploy (or the drift check) to restore them.",
-		dlqTopic, spec.MemberEmail(spec.ServiceAgent(b.args.ProjectNumber)), spec.RolePublisher, dlqTopic, spec.RoleSubscriber, dlqTopic, dlqTopic)
+		dlqTopic, spec.ServiceAgentDomain, spec.ServiceAgentOutput, spec.RolePublisher, dlqTopic, spec.RoleSubscriber, dlqTopic, dlqTopic)
 	out := []alert{
 		{alertDeadLetters, "Dead letters arriving", "A message failed every delivery and went to " + dlq + ". Inspect it: `" + redrive + "`; fix the worker or the message, then replay it: `go run ./cmd/dlq replay --yes ...` (dry run without --yes).", spec.KindDelta, conds[alertDeadLetters]},
 		{alertForwardFailures, "Dead letters not forwarded", grants, spec.KindDelta, conds[alertForwardFailures]},

@@ -27,7 +27,7 @@ type grant struct {
 func (b builder) iam(topics map[spec.Queue]*pubsub.Topic, subs map[spec.Queue]*pubsub.Subscription) error {
 	s := b.args.Settings
 	app := b.args.AppMember
-	agent := pulumi.String(spec.ServiceAgent(b.args.ProjectNumber))
+	agent := b.args.ServiceAgent
 	for _, q := range spec.Queues {
 		grants := []grant{{spec.AppMemberKey, spec.RolePublisher, app}}
 		if q == spec.DLQ {

@@ -90,14 +90,14 @@ func NewDashboard(ctx *pulumi.Context, args DashboardArgs, opts ...pulumi.Resour
 // dashboardColumns is the dashboard grid's width: one chart a row.
 const dashboardColumns = 1
 
-// KeyGrant grants the project's Pub/Sub service agent encrypt and decrypt on the topics' Cloud
-// KMS key, as an additive member: without it GCP refuses to create a topic with that key. The
-// topics depend on the grant it returns.
-func KeyGrant(ctx *pulumi.Context, key pulumi.StringInput, projectNumber string, opts ...pulumi.ResourceOption) (pulumi.Resource, error) {
+// KeyGrant grants the project's Pub/Sub service agent (an IAM member) encrypt and decrypt on the
+// topics' Cloud KMS key, as an additive member: without it GCP refuses to create a topic with
+// that key. The topics depend on the grant it returns.
+func KeyGrant(ctx *pulumi.Context, key, serviceAgent pulumi.StringInput, opts ...pulumi.ResourceOption) (pulumi.Resource, error) {
 	m, err := kms.NewCryptoKeyIAMMember(ctx, "pubsub-agent-kms-encrypter-decrypter", &kms.CryptoKeyIAMMemberArgs{
 		CryptoKeyId: key,
 		Role:        pulumi.String(spec.RoleCryptoKeyEncrypterDecrypter),
-		Member:      pulumi.String(spec.ServiceAgent(projectNumber)),
+		Member:      serviceAgent,
 	}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("granting the Pub/Sub service agent %s on the KMS key: %w", spec.RoleCryptoKeyEncrypterDecrypter, err)

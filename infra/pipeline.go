@@ -16,8 +16,9 @@ type PipelineArgs struct {
 	Pipeline string
 	// Project is the GCP project id the resources live in. Required.
 	Project string
-	// ProjectNumber is the project's number; it names the Pub/Sub service agent. Required.
-	ProjectNumber string
+	// ServiceAgent is the project's Pub/Sub service agent as an IAM member,
+	// serviceAccount:service-<number>@gcp-sa-pubsub.iam.gserviceaccount.com. Required.
+	ServiceAgent pulumi.StringInput
 	// Environment is the value of the env label, the stack's name. Required.
 	Environment string
 	// Labels are added to the standard labels of every topic and subscription. Optional.
@@ -55,8 +56,8 @@ func (a PipelineArgs) validate() error {
 	if err := spec.CheckProjectID(a.Project); err != nil {
 		ps = append(ps, spec.Problem{Field: "Project", Value: a.Project, Allowed: err.Error()})
 	}
-	if err := spec.CheckProjectNumber(a.ProjectNumber); err != nil {
-		ps = append(ps, spec.Problem{Field: "ProjectNumber", Value: a.ProjectNumber, Allowed: err.Error()})
+	if a.ServiceAgent == nil {
+		ps = append(ps, spec.Problem{Field: "ServiceAgent", Value: "", Allowed: "must be set"})
 	}
 	if err := spec.CheckLabel("env", a.Environment); a.Environment == "" || err != nil {
 		ps = append(ps, spec.Problem{Field: "Environment", Value: a.Environment, Allowed: "must be a non-empty label value ([a-z0-9_-], at most 63 characters)"})

@@ -34,7 +34,10 @@ type importResource struct {
 }
 
 // importable are the types the import file adopts, in the order they are listed.
-var importable = []string{spec.ServiceAccountType, spec.TopicType, spec.SubscriptionType, spec.TopicIAMMemberType, spec.SubscriptionIAMMemberType}
+// The foundation's are those a hand-made setup may already hold: the state bucket and the
+// workload identity pool and provider, whose ids GCP keeps for 30 days after a delete.
+var importable = []string{spec.ServiceAccountType, spec.TopicType, spec.SubscriptionType, spec.TopicIAMMemberType, spec.SubscriptionIAMMemberType,
+	spec.BucketType, spec.WorkloadIdentityPoolType, spec.WorkloadIdentityPoolProviderType}
 
 // importFile returns the import file that adopts the plan's topics, subscriptions, IAM members and
 // service account, with GCP's import ids, under the same parents as the program declares them,
@@ -196,6 +199,12 @@ func importID(typ string, in resource.PropertyMap) (string, error) {
 		id = spec.MemberID(spec.SubscriptionID(project, spec.LastSegment(get("subscription"))), get("role"), get("member"))
 	case spec.ServiceAccountType:
 		id = spec.ServiceAccountName(project, spec.ServiceAccountEmail(get("accountId"), project))
+	case spec.BucketType:
+		id = project + "/" + get("name")
+	case spec.WorkloadIdentityPoolType:
+		id = spec.WorkloadIdentityPoolName(project, get("workloadIdentityPoolId"))
+	case spec.WorkloadIdentityPoolProviderType:
+		id = spec.WorkloadIdentityProviderName(project, get("workloadIdentityPoolId"), get("workloadIdentityPoolProviderId"))
 	default:
 		return "", fmt.Errorf("type %q cannot be imported by this file", typ)
 	}

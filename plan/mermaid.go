@@ -21,6 +21,7 @@ func (p *Plan) WriteMermaid(w io.Writer) error {
 	m.deliveryEdges()
 	m.grantEdges()
 	m.alertEdges()
+	m.foundation()
 	_, err := io.WriteString(w, m.b.String())
 	return err
 }

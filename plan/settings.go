@@ -34,6 +34,9 @@ func kind(typ string) string {
 	if k, ok := kinds[typ]; ok {
 		return k
 	}
+	if k, ok := foundationKinds[typ]; ok {
+		return k
+	}
 	return typ
 }
 
@@ -70,6 +73,8 @@ func settings(r inventory.Resource) []string {
 	case spec.CryptoKeyIAMMemberType:
 		add("%s on %s", show(in, "role"), show(in, "cryptoKeyId"))
 		add("member %s", show(in, "member"))
+	default:
+		out = foundationSettings(r.Type, in)
 	}
 	if r.Protect {
 		add("protected")

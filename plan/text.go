@@ -331,6 +331,11 @@ func flatten(m map[string]any) [][2]string {
 			for i, e := range x {
 				walk(fmt.Sprintf("%s[%d]", prefix, i), e)
 			}
+		case string:
+			if x == spec.Unknown {
+				x = unknownShown
+			}
+			out = append(out, [2]string{prefix, x})
 		default:
 			out = append(out, [2]string{prefix, fmt.Sprint(x)})
 		}

@@ -161,23 +161,23 @@ func IsServiceAccountMember(member string) bool {
 	return strings.HasPrefix(member, serviceAccountPrefix)
 }
 
-// serviceAgentDomain is the domain of every project's Pub/Sub service agent, the account
+// ServiceAgentDomain is the domain of every project's Pub/Sub service agent, the account
 // through which GCP forwards dead letters.
-const serviceAgentDomain = "gcp-sa-pubsub.iam.gserviceaccount.com"
+const ServiceAgentDomain = "gcp-sa-pubsub.iam.gserviceaccount.com"
 
 // ServiceAgent is the Pub/Sub service agent of a project as an IAM member:
 // serviceAccount:service-<number>@gcp-sa-pubsub.iam.gserviceaccount.com.
 func ServiceAgent(projectNumber string) string {
-	return ServiceAccountMember("service-" + projectNumber + "@" + serviceAgentDomain)
+	return ServiceAccountMember("service-" + projectNumber + "@" + ServiceAgentDomain)
 }
 
-var serviceAgentRE = regexp.MustCompile(`^serviceAccount:service-[0-9]+@` + regexp.QuoteMeta(serviceAgentDomain) + `$`)
+var serviceAgentRE = regexp.MustCompile(`^serviceAccount:service-[0-9]+@` + regexp.QuoteMeta(ServiceAgentDomain) + `$`)
 
 // IsServiceAgent reports whether member is some project's Pub/Sub service agent.
 func IsServiceAgent(member string) bool { return serviceAgentRE.MatchString(member) }
 
 // IsServiceAgentEmail reports whether email is in the service agents' domain.
-func IsServiceAgentEmail(email string) bool { return strings.HasSuffix(email, "@"+serviceAgentDomain) }
+func IsServiceAgentEmail(email string) bool { return strings.HasSuffix(email, "@"+ServiceAgentDomain) }
 
 // Matches reports whether r and o name the same thing; a missing project matches any project.
 func (r Ref) Matches(o Ref) bool {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aiprod/aiprod-pubsub/gcpmock"
 	"github.com/aiprod/aiprod-pubsub/inventory"
+	"github.com/aiprod/aiprod-pubsub/spec"
 	"github.com/aiprod/aiprod-pubsub/stacks"
 )
 
@@ -20,6 +21,11 @@ type Result struct {
 	inventory.Stack
 	// Lookups are the projects whose number the program looked up.
 	Lookups []string
+	// Invented are the project numbers the mocks made up (looked up, read through a stack
+	// reference, computed by the provider); only the cloud knows the real ones.
+	Invented []string
+	// StackReferences are the stacks the program read through stack references.
+	StackReferences []string
 }
 
 // Body is a program body that returns the outputs it exported.
@@ -55,6 +61,8 @@ func Run(project, stack string, raw *stacks.Raw, body Body) (*Result, error) {
 	})
 	res.Resources = mocks.Resources()
 	res.Lookups = mocks.Lookups()
+	res.Invented = mocks.Invented()
+	res.StackReferences = mocks.StackReferences()
 	if bodyErr != nil {
 		// The SDK wraps the body's error in a list of one; callers want it as it was.
 		return res, bodyErr
@@ -62,10 +70,15 @@ func Run(project, stack string, raw *stacks.Raw, body Body) (*Result, error) {
 	return res, err
 }
 
-// Program runs the real program, stacks.Deploy, under mocks.
+// Program runs the real program of the Pulumi project under mocks: stacks.DeployFoundation for
+// the foundation's project (spec.FoundationProject), stacks.Deploy for any other.
 func Program(project, stack string, raw stacks.Raw) (*Result, error) {
+	deploy := stacks.Deploy
+	if project == spec.FoundationProject {
+		deploy = stacks.DeployFoundation
+	}
 	return Run(project, stack, &raw, func(ctx *pulumi.Context) (pulumi.Map, error) {
-		return stacks.Deploy(ctx, raw)
+		return deploy(ctx, raw)
 	})
 }
 
@@ -83,19 +96,18 @@ func Stack(projectDir, stack string, edit func(values map[string]string)) (*Resu
 	return res, files, err
 }
 
-// Offline returns the stack as an offline plan shows it: every value derived from a lookup
-// that only the cloud can answer is unknown, as before a deploy, instead of the number the
-// mocks made up. Without projectNumber in the config that is the project's number, and so the
-// Pub/Sub service agent's address in its grants.
+// Offline returns the stack as an offline plan shows it: every value derived from a project
+// number that only the cloud can answer is unknown, as before a deploy, instead of the number
+// the mocks made up. For a pipeline stack that is the Pub/Sub service agent's address in its
+// grants, read from the foundation's outputs or derived from a looked-up number; for the
+// foundation, the service agent and the workload identity pool's and provider's names.
 func (r *Result) Offline() *inventory.Stack {
-	var invented []string
-	for _, p := range r.Lookups {
-		invented = append(invented, gcpmock.ProjectNumber(p))
-	}
+	invented := r.Invented
 	out := r.Stack
 	if len(invented) == 0 {
 		return &out
 	}
+	out.Outputs = unknowableOutputs(r.Outputs, invented)
 	out.Resources = make([]inventory.Resource, len(r.Resources))
 	for i, res := range r.Resources {
 		res.Inputs = unknowable(res.Inputs, invented)
@@ -139,4 +151,27 @@ func unknowableValue(v resource.PropertyValue, invented []string) resource.Prope
 // containsAny reports whether s contains one of subs.
 func containsAny(s string, subs []string) bool {
 	return slices.ContainsFunc(subs, func(sub string) bool { return strings.Contains(s, sub) })
+}
+
+// unknowableOutputs returns a copy of the stack's outputs with every string that holds one of
+// the invented values replaced by spec.Unknown, as a preview prints an unknown output.
+func unknowableOutputs(m map[string]any, invented []string) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		switch v := v.(type) {
+		case string:
+			if containsAny(v, invented) {
+				out[k] = spec.Unknown
+				continue
+			}
+		case map[string]any:
+			out[k] = unknowableOutputs(v, invented)
+			continue
+		}
+		out[k] = v
+	}
+	return out
 }

@@ -39,6 +39,10 @@ type Config struct {
 	CreateServiceAccount bool
 	// ProjectNumber names the Pub/Sub service agent; empty means look it up.
 	ProjectNumber string
+	// FoundationStack is the foundation stack (<org>/aiprod-foundation/<stack>) whose outputs
+	// name the Pub/Sub service agent; empty means the project has no foundation and the number
+	// names it.
+	FoundationStack string
 	// Labels are added to the standard labels.
 	Labels map[string]string
 	// KMSKeyName, when set, encrypts the topics with this Cloud KMS key.
@@ -115,17 +119,7 @@ func Parse(stack string, raw Raw) (*Config, error) {
 // read sets the config from the raw values, key by key.
 func (c *Config) read(raw Raw) spec.Problems {
 	var problems spec.Problems
-	project, ok := raw.Values[ProjectKey]
-	c.Project = project
-	switch {
-	case !ok || project == "":
-		problems = append(problems, spec.Problem{Field: ProjectKey, Value: project,
-			Allowed: "must be set to the GCP project id (pulumi config set gcp:project <id>)"})
-	default:
-		if err := spec.CheckProjectID(project); err != nil {
-			problems = append(problems, spec.Problem{Field: ProjectKey, Value: project, Allowed: err.Error()})
-		}
-	}
+	c.Project, problems = readProject(raw)
 	known := map[string]Key{}
 	for _, k := range Keys {
 		known[k.Name] = k
@@ -133,7 +127,7 @@ func (c *Config) read(raw Raw) spec.Problems {
 	for _, full := range slices.Sorted(maps.Keys(raw.Values)) {
 		ns, name, found := strings.Cut(full, ":")
 		if !found || ns != Namespace {
-			if p, ok := unknownNamespace(full, raw.Values[full]); ok {
+			if p, ok := unknownNamespace(full, raw.Values[full], namespaces); ok {
 				problems = append(problems, p)
 			}
 			continue
@@ -159,6 +153,19 @@ func (c *Config) read(raw Raw) spec.Problems {
 		k.set(c, v)
 	}
 	return problems
+}
+
+// readProject reads gcp:project, which must be set to a project id.
+func readProject(raw Raw) (string, spec.Problems) {
+	project, ok := raw.Values[ProjectKey]
+	switch {
+	case !ok || project == "":
+		return project, spec.Problems{{Field: ProjectKey, Value: project,
+			Allowed: "must be set to the GCP project id (pulumi config set gcp:project <id>)"}}
+	case spec.CheckProjectID(project) != nil:
+		return project, spec.Problems{{Field: ProjectKey, Value: project, Allowed: spec.CheckProjectID(project).Error()}}
+	}
+	return project, nil
 }
 
 // configKey names a field of the program's arguments by the config key that sets it.
@@ -197,6 +204,7 @@ func (c Config) validate() spec.Problems {
 			ps = append(ps, spec.Problem{Field: "ProjectNumber", Value: c.ProjectNumber, Allowed: err.Error() + ", or empty to look it up"})
 		}
 	}
+	ps = append(ps, c.validateFoundation()...)
 	ps = append(ps, spec.ValidateLabels(c.Labels)...)
 	ps = append(ps, c.Settings.Validate()...)
 	if c.Settings.Protect && len(c.Settings.Alerts.NotificationChannels)+len(c.Settings.Alerts.Emails) == 0 {
@@ -261,6 +269,22 @@ func (c Config) checkDeployable(dryRun bool) error {
 	return nil
 }
 
+// validateFoundation checks the foundation stack, the one source of the service agent when set.
+func (c Config) validateFoundation() spec.Problems {
+	switch {
+	case c.FoundationStack == "":
+		return nil
+	case spec.CheckStackReference(c.FoundationStack) != nil:
+		return spec.Problems{{Field: "FoundationStack", Value: c.FoundationStack,
+			Allowed: spec.CheckStackReference(c.FoundationStack).Error() + ", or empty for a project without the foundation"}}
+	case c.ProjectNumber != "":
+		return spec.Problems{{Field: "ProjectNumber", Value: c.ProjectNumber,
+			Allowed: "must be empty when FoundationStack is set, whose outputs name the service agent; set one of them",
+			Refs:    []string{"FoundationStack"}}}
+	}
+	return nil
+}
+
 // loadSchemas reads and parses the contracts' schema files; an error names the file.
 func loadSchemas(fsys fs.FS) (map[spec.Contract]string, error) {
 	if fsys == nil {
@@ -281,10 +305,10 @@ func loadSchemas(fsys fs.FS) (map[spec.Contract]string, error) {
 // provider's and Pulumi's.
 var namespaces = []string{Namespace, "gcp", "pulumi"}
 
-// unknownNamespace reports a key outside the namespaces the program knows, suggesting the
+// unknownNamespace reports a key outside the namespaces a program knows, suggesting the
 // namespace it is closest to: aiprod-pubsb:maxDeliveryAttempts would otherwise leave
 // maxDeliveryAttempts at its default without a word.
-func unknownNamespace(full, value string) (spec.Problem, bool) {
+func unknownNamespace(full, value string, namespaces []string) (spec.Problem, bool) {
 	ns, name, _ := strings.Cut(full, ":")
 	if slices.Contains(namespaces, ns) {
 		return spec.Problem{}, false
@@ -314,10 +338,14 @@ func unknownKey(name string) string {
 	for i, k := range Keys {
 		names[i] = k.Name
 	}
-	best := closest(name, names)
-	msg := "not a known key of " + Namespace
-	if best != "" {
-		msg += fmt.Sprintf(" (did you mean %s:%s?)", Namespace, best)
+	return unknownKeyOf(Namespace, name, names)
+}
+
+// unknownKeyOf explains an unknown key of namespace ns, suggesting the closest of names.
+func unknownKeyOf(ns, name string, names []string) string {
+	msg := "not a known key of " + ns
+	if best := closest(name, names); best != "" {
+		msg += fmt.Sprintf(" (did you mean %s:%s?)", ns, best)
 	}
 	return msg
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiprod/aiprod-pubsub/gcpmock"
 	"github.com/aiprod/aiprod-pubsub/inventory"
 	"github.com/aiprod/aiprod-pubsub/spec"
 	"github.com/aiprod/aiprod-pubsub/stackrun"
@@ -62,11 +63,11 @@ func mustGet(t *testing.T, res *stackrun.Result, typ, name string) inventory.Res
 func TestStacks(t *testing.T) {
 	t.Parallel()
 	for _, stack := range []string{"dev", "prod"} {
-		project := map[string]string{"dev": "aiprod-dev-000000", "prod": "aiprod-prod-000000"}[stack]
-		t.Run(stack+"/the project number is looked up once, for the stack's project", func(t *testing.T) {
+		t.Run(stack+"/the service agent comes from the foundation stack, never a lookup", func(t *testing.T) {
 			t.Parallel()
 			res := loadStack(t, stack, nil)
-			assert.Equal(t, []string{project}, res.Lookups)
+			assert.Equal(t, []string{"organization/aiprod-foundation/" + stack}, res.StackReferences, "the foundation stack is read once")
+			assert.Empty(t, res.Lookups, "with the foundation, the project number is never looked up")
 		})
 	}
 }
@@ -90,8 +91,15 @@ func TestVariants(t *testing.T) {
 			m := mustGet(t, res, subMember, "aiprod-pipeline-results-sub-subscriber-app")
 			assert.Equal(t, "roles/pubsub.subscriber", prop(m, "role"))
 		}},
-		{"project number from config", map[string]string{"aiprod-pubsub:projectNumber": "123456789012"}, func(t *testing.T, res *stackrun.Result) {
+		{"adopted without the foundation: the number is looked up", map[string]string{"aiprod-pubsub:foundationStack": ""}, func(t *testing.T, res *stackrun.Result) {
+			assert.Equal(t, []string{"aiprod-dev-000000"}, res.Lookups, "the project number is looked up once")
+			assert.Empty(t, res.StackReferences, "no foundation, no stack reference")
+			m := mustGet(t, res, topicMember, "aiprod-pipeline-dlq-publisher-agent")
+			assert.Equal(t, spec.ServiceAgent(gcpmock.ProjectNumber("aiprod-dev-000000")), prop(m, "member"))
+		}},
+		{"project number from config", map[string]string{"aiprod-pubsub:projectNumber": "123456789012", "aiprod-pubsub:foundationStack": ""}, func(t *testing.T, res *stackrun.Result) {
 			assert.Empty(t, res.Lookups, "no lookup when the number is configured")
+			assert.Empty(t, res.StackReferences, "no foundation, no stack reference")
 			m := mustGet(t, res, topicMember, "aiprod-pipeline-dlq-publisher-agent")
 			assert.Equal(t, "serviceAccount:service-123456789012@gcp-sa-pubsub.iam.gserviceaccount.com", prop(m, "member"))
 		}},

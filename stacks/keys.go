@@ -43,6 +43,7 @@ var Keys = []Key{
 		get: func(c Config) any { return queueNames(c.Settings.AppSubscriptions) },
 		set: func(c *Config, v any) { c.Settings.AppSubscriptions = queues(v.([]string)) }},
 	field("projectNumber", "string", "ProjectNumber", func(c *Config) *string { return &c.ProjectNumber }),
+	field("foundationStack", "string", "FoundationStack", func(c *Config) *string { return &c.FoundationStack }),
 	field("protect", "boolean", "Protect", func(c *Config) *bool { return &c.Settings.Protect }),
 	field("labels", "object", "Labels", func(c *Config) *map[string]string { return &c.Labels }),
 	field("kmsKeyName", "string", "KMSKeyName", func(c *Config) *string { return &c.KMSKeyName }),

@@ -27,13 +27,13 @@ func validArgs() infra.PipelineArgs {
 		defs[k] = s.Definition
 	}
 	return infra.PipelineArgs{
-		Schemas:       defs,
-		Pipeline:      "pipeline",
-		Project:       "aiprod-test-000000",
-		ProjectNumber: "123456789012",
-		Environment:   "test",
-		AppMember:     pulumi.String("serviceAccount:aiprod-sa@aiprod-test-000000.iam.gserviceaccount.com"),
-		Settings:      spec.Defaults(),
+		Schemas:      defs,
+		Pipeline:     "pipeline",
+		Project:      "aiprod-test-000000",
+		ServiceAgent: pulumi.String(spec.ServiceAgent("123456789012")),
+		Environment:  "test",
+		AppMember:    pulumi.String("serviceAccount:aiprod-sa@aiprod-test-000000.iam.gserviceaccount.com"),
+		Settings:     spec.Defaults(),
 	}
 }
 
@@ -64,7 +64,7 @@ func TestNewPipelineRejectsBadArgs(t *testing.T) {
 		{"zero ack deadline", func(a *infra.PipelineArgs) {
 			a.Settings.Subscriptions[spec.Jobs] = spec.Subscription{MessageRetentionSeconds: 600}
 		}, "Subscriptions[jobs].AckDeadlineSeconds is 0; must be between 10 and 600"},
-		{"no project number", func(a *infra.PipelineArgs) { a.ProjectNumber = "" }, `ProjectNumber is ""`},
+		{"no service agent", func(a *infra.PipelineArgs) { a.ServiceAgent = nil }, `ServiceAgent is ""; must be set`},
 		{"bad project", func(a *infra.PipelineArgs) { a.Project = "P" }, `Project is "P"`},
 		{"no app member", func(a *infra.PipelineArgs) { a.AppMember = nil }, "AppMember"},
 		{"no environment", func(a *infra.PipelineArgs) { a.Environment = "" }, `Environment is ""`},

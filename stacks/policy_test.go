@@ -298,6 +298,10 @@ func TestEveryAcceptedConfigCanPassTheGate(t *testing.T) {
 			t.Parallel()
 			res, files, err := stackrun.Stack("..", v.stack, func(values map[string]string) {
 				values[stacks.Namespace+":"+v.key] = v.value
+				if v.key == "projectNumber" {
+					// The number names the service agent of a stack without the foundation.
+					values[stacks.Namespace+":foundationStack"] = ""
+				}
 				if v.key == "protect" && v.value == "true" || v.key == "deployable" && v.value == "true" {
 					// A protected stack that may be deployed needs a notification channel that
 					// reaches someone.

@@ -89,7 +89,7 @@ func Deploy(ctx *pulumi.Context, raw Raw) (pulumi.Map, error) {
 	if err := cfg.checkDeployable(ctx.DryRun()); err != nil {
 		return nil, err
 	}
-	number, err := projectNumber(ctx, cfg)
+	agent, err := serviceAgent(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -102,13 +102,13 @@ func Deploy(ctx *pulumi.Context, raw Raw) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	shared := infra.PipelineArgs{Project: cfg.Project, ProjectNumber: number, Environment: cfg.Stack, Labels: cfg.Labels,
+	shared := infra.PipelineArgs{Project: cfg.Project, ServiceAgent: agent, Environment: cfg.Stack, Labels: cfg.Labels,
 		AppMember: acct.Member, KMSKeyName: cfg.kmsKeyName(), Settings: cfg.Settings, Schemas: cfg.Schemas}
 	if shared.NotificationChannels, err = infra.NotificationChannels(ctx, cfg.Project, cfg.Settings.Alerts); err != nil {
 		return nil, err
 	}
 	if key := cfg.kmsKeyName(); key != nil {
-		grant, err := infra.KeyGrant(ctx, key.ToStringPtrOutput().Elem(), number)
+		grant, err := infra.KeyGrant(ctx, key.ToStringPtrOutput().Elem(), agent)
 		if err != nil {
 			return nil, err
 		}
@@ -137,6 +137,25 @@ func Deploy(ctx *pulumi.Context, raw Raw) (pulumi.Map, error) {
 	}
 	ctx.Export(spec.PipelinesOutput, pipelines)
 	return pulumi.Map{spec.PipelinesOutput: pipelines}, nil
+}
+
+// serviceAgent is the project's Pub/Sub service agent as an IAM member: from the foundation
+// stack's outputs when the config names it, which declares the agent, so the number is never
+// looked up; otherwise from the project's number, configured or looked up, for a stack adopted
+// onto a project without the foundation.
+func serviceAgent(ctx *pulumi.Context, cfg *Config) (pulumi.StringInput, error) {
+	if cfg.FoundationStack != "" {
+		ref, err := pulumi.NewStackReference(ctx, "foundation", &pulumi.StackReferenceArgs{Name: pulumi.String(cfg.FoundationStack)})
+		if err != nil {
+			return nil, fmt.Errorf("reading the foundation stack %q: %w", cfg.FoundationStack, err)
+		}
+		return ref.GetStringOutput(pulumi.String(spec.ServiceAgentOutput)), nil
+	}
+	number, err := projectNumber(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return pulumi.String(spec.ServiceAgent(number)), nil
 }
 
 // projectNumber is the project's number: from the config, or looked up.

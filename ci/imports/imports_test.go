@@ -20,7 +20,7 @@ var allowed = map[string][]string{
 	"stacks":               {"spec", "schemas", "infra"},
 	"inventory":            {},
 	"gcpmock":              {"spec", "inventory"},
-	"stackrun":             {"gcpmock", "inventory", "stacks"},
+	"stackrun":             {"gcpmock", "inventory", "spec", "stacks"},
 	"policy/rules":         {"spec"},
 	"policy":               {"policy/rules"},
 	"plan":                 {"spec", "inventory", "policy/rules"},
@@ -34,6 +34,7 @@ var allowed = map[string][]string{
 	"cmd/emulator/publish": {"schemas"},
 	"cmd/dlq":              {"redrive", "spec", "stackrun", "stacks"},
 	"":                     {"stacks"}, // the program itself
+	"foundation":           {"stacks"}, // the foundation's program
 }
 
 // testsMay are the packages a package's tests may import besides what the package may: the

@@ -133,7 +133,7 @@ func (o options) write(p *plan.Plan, stdout, stderr io.Writer) int {
 		for _, left := range p.ImportOmissions() {
 			fmt.Fprintf(stderr, "plan: %s leaves out %s: %s", o.emitImport, left.Name, left.Reason)
 			if left.NeedsProjectNumber {
-				fmt.Fprintf(stderr, "; set %s:projectNumber to include it", stacks.Namespace)
+				fmt.Fprintf(stderr, "; to include it, set %s:projectNumber and leave %s:foundationStack empty", stacks.Namespace, stacks.Namespace)
 			}
 			fmt.Fprintln(stderr)
 		}
@@ -184,11 +184,13 @@ func (o options) build() (*plan.Plan, error) {
 		}
 		return nil, fmt.Errorf("running the program for stack %q: %w", o.stack, err)
 	}
-	cfg, err := stacks.Parse(o.stack, files.Config)
-	if err != nil {
-		return nil, err
+	if files.Project != stacks.FoundationNamespace {
+		cfg, err := stacks.Parse(o.stack, files.Config)
+		if err != nil {
+			return nil, err
+		}
+		opts.NotDeployable = cfg.NotDeployable()
 	}
-	opts.NotDeployable = cfg.NotDeployable()
 	return plan.FromResult(res.Offline(), plan.StackConfig{Values: files.Config.Values, Secret: files.Config.Secret, StackKeys: files.StackKeys}, opts)
 }
 

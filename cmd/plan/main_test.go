@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -32,6 +33,53 @@ func invoke(t *testing.T, args ...string) (code int, stdout, stderr string) {
 func golden(t *testing.T, name, got string) {
 	t.Helper()
 	testkit.Golden(t, "./cmd/plan", filepath.Join("testdata", name), got)
+}
+
+// TestFoundationGolden: the plan of a foundation stack, the program picked by the project's
+// name, in every format. It is judged with foundation/policy/config/<stack>.json.
+func TestFoundationGolden(t *testing.T) {
+	t.Parallel()
+	exts := map[string]string{"text": "txt", "json": "json", "markdown": "md", "mermaid": "mmd"}
+	invented := gcpmock.ProjectNumber("aiprod-dev-000000")
+	for _, format := range []string{"text", "json", "markdown", "mermaid"} {
+		t.Run(format, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := invoke(t, "--project-dir", filepath.Join(projectDir, "foundation"), "--stack", "dev", "--format", format)
+			// The pack has no foundation policies yet: its project-level IAM rule blocks the
+			// foundation's own custom role grants (exit 1), which the golden shows.
+			require.Contains(t, []int{0, 1}, code, "stderr: %s", stderr)
+			assert.Empty(t, stderr)
+			assert.Contains(t, stdout, "aiprod-dev-000000-pulumi-state")
+			assert.NotContains(t, stdout, invented, "the project's number is known only at deploy")
+			golden(t, "foundation-dev."+exts[format], stdout)
+		})
+	}
+}
+
+// TestFoundationEmitImport: the foundation's import file adopts what a hand-made setup may
+// already hold, with GCP's import ids.
+func TestFoundationEmitImport(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "import.json")
+	code, _, stderr := invoke(t, "--project-dir", filepath.Join(projectDir, "foundation"), "--stack", "dev", "--emit-import", path)
+	require.Contains(t, []int{0, 1}, code, stderr)
+	got, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var f struct {
+		Resources []struct{ Type, Name, ID, Parent string }
+	}
+	require.NoError(t, json.Unmarshal(got, &f))
+	ids := map[string]string{}
+	for _, r := range f.Resources {
+		ids[r.Name] = r.ID
+		if r.ID != "" {
+			assert.Equal(t, "dev", r.Parent, "%s: under the foundation component", r.Name)
+		}
+	}
+	assert.Equal(t, "projects/aiprod-dev-000000/locations/global/workloadIdentityPools/github", ids["github"])
+	assert.Equal(t, "projects/aiprod-dev-000000/locations/global/workloadIdentityPools/github/providers/github-actions", ids["github-actions"])
+	assert.Equal(t, "aiprod-dev-000000/aiprod-dev-000000-pulumi-state", ids["aiprod-dev-000000-pulumi-state"])
+	assert.Equal(t, "projects/aiprod-dev-000000/serviceAccounts/aiprod-preview@aiprod-dev-000000.iam.gserviceaccount.com", ids["aiprod-preview"])
 }
 
 func TestGolden(t *testing.T) {
@@ -259,22 +307,31 @@ func TestGoldenViolations(t *testing.T) {
 	}
 }
 
+// agentAddress is any spelled-out Pub/Sub service agent: a number, whichever, before its domain.
+var agentAddress = regexp.MustCompile(`service-[0-9]+@gcp-sa-pubsub`)
+
 // TestNoInventedNumbers: without projectNumber the plan shows the Pub/Sub service agent as
-// known only at deploy, never the number the mocks answer, in every format; the import file
-// leaves its grants out and says so. With projectNumber the agent is spelled out.
+// known only at deploy, never the number the mocks answer, in every format, whether it comes
+// from the foundation stack (the stack files) or a lookup; the import file leaves its grants
+// out and says so. With projectNumber the agent is spelled out.
 func TestNoInventedNumbers(t *testing.T) {
 	t.Parallel()
-	invented := gcpmock.ProjectNumber("aiprod-dev-000000")
+	invented := gcpmock.ProjectNumber("organization/aiprod-foundation/dev")
+	adopted := writeFile(t, "Pulumi.dev.yaml", "config:\n  gcp:project: aiprod-dev-000000\n")
 	for _, format := range []string{"text", "json", "markdown", "mermaid"} {
 		code, stdout, stderr := invoke(t, "--project-dir", projectDir, "--stack", "dev", "--format", format)
 		require.Equal(t, 0, code, stderr)
 		assert.NotContains(t, stdout, invented, format)
-		assert.NotContains(t, stdout, "@"+"gcp-sa-pubsub", format)
+		assert.NotRegexp(t, agentAddress, stdout, format)
+		code, stdout, stderr = invoke(t, "--project-dir", projectDir, "--stack", "dev", "--config", adopted, "--format", format)
+		require.Equal(t, 0, code, stderr)
+		assert.NotContains(t, stdout, gcpmock.ProjectNumber("aiprod-dev-000000"), "looked up: "+format)
+		assert.NotRegexp(t, agentAddress, stdout, "looked up: "+format)
 	}
 	path := filepath.Join(t.TempDir(), "import.json")
 	code, _, stderr := invoke(t, "--project-dir", projectDir, "--stack", "dev", "--emit-import", path)
 	require.Equal(t, 0, code, stderr)
-	assert.Equal(t, 3, strings.Count(stderr, "whose address needs the project's number; set aiprod-pubsub:projectNumber to include it"), stderr)
+	assert.Equal(t, 3, strings.Count(stderr, "whose address needs the project's number; to include it, set aiprod-pubsub:projectNumber and leave aiprod-pubsub:foundationStack empty"), stderr)
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	assert.NotContains(t, string(b), invented)

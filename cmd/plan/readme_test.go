@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiprod/aiprod-pubsub/spec"
 	"github.com/aiprod/aiprod-pubsub/stackrun"
 	"github.com/aiprod/aiprod-pubsub/stacks"
 	"github.com/aiprod/aiprod-pubsub/testkit"
@@ -64,6 +66,25 @@ func outputsTable(t *testing.T) string {
 	return b.String()
 }
 
+// foundationOutputsTable is the README's table of a foundation stack's outputs, as the dev
+// foundation exports them offline: what only the cloud knows reads as known after deploy.
+func foundationOutputsTable(t *testing.T) string {
+	t.Helper()
+	res, _, err := stackrun.Stack(filepath.Join(projectDir, "foundation"), "dev", nil)
+	require.NoError(t, err)
+	outputs := res.Offline().Outputs
+	var b strings.Builder
+	b.WriteString("| output | dev foundation's value, offline |\n| --- | --- |\n")
+	for _, k := range slices.Sorted(maps.Keys(outputs)) {
+		v := fmt.Sprint(outputs[k])
+		if v == spec.Unknown {
+			v = "(known after deploy)"
+		}
+		fmt.Fprintf(&b, "| `%s` | `%s` |\n", k, v)
+	}
+	return b.String()
+}
+
 // quote makes text a Markdown block quote.
 func quote(text string) string {
 	var b strings.Builder
@@ -95,6 +116,7 @@ func TestReadme(t *testing.T) {
 		"plan --stack dev --format mermaid": "```mermaid\n" + diagram + "```\n",
 		"config table":                      configTable(t),
 		"outputs table":                     outputsTable(t),
+		"foundation outputs table":          foundationOutputsTable(t),
 		"review example":                    quote(review),
 	})
 }

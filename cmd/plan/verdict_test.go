@@ -135,7 +135,7 @@ func TestDurationsOneWay(t *testing.T) {
 func TestEmitImportReasons(t *testing.T) {
 	t.Parallel()
 	created := "its member is the service account aiprod-sa, which this change creates: its email is known only once it exists"
-	agent := "its member is the Pub/Sub service agent, whose address needs the project's number; set aiprod-pubsub:projectNumber to include it"
+	agent := "its member is the Pub/Sub service agent, whose address needs the project's number; to include it, set aiprod-pubsub:projectNumber and leave aiprod-pubsub:foundationStack empty"
 	tests := []struct {
 		name string
 		args []string
