@@ -202,7 +202,6 @@ func EnvironmentPrincipal(poolName, repository, environment string) string {
 	return "principal://iam.googleapis.com/" + poolName + "/subject/" + environmentSubjectPrefix(repository) + environment
 }
 
-
 // CheckGitHubRepository reports whether s is a GitHub repository as owner/name.
 func CheckGitHubRepository(s string) error {
 	if !IsGitHubRepository(s) {
