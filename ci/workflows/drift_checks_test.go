@@ -513,7 +513,9 @@ func scriptCalls(script string) []scriptLine {
 	}
 	var out []scriptLine
 	for _, l := range outside {
-		words := strings.FieldsFunc(l, func(r rune) bool { return !(r == '_' || r == '-' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') })
+		words := strings.FieldsFunc(l, func(r rune) bool {
+			return !(r == '_' || r == '-' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9')
+		})
 		out = append(out, scriptLine{l, slices.ContainsFunc(words, func(w string) bool { return slices.Contains(looking, w) })})
 	}
 	return out

@@ -22,7 +22,7 @@ const (
 	// deployerMark is in the name of every variable that names a deployer.
 	deployerMark = "DEPLOYER"
 	// previewAccountVar prefixes each stack's preview identity: ..._DEV, ..._PROD.
-	previewAccountVar = "GCP_PREVIEW_SERVICE_ACCOUNT_"
+	previewAccountVar  = "GCP_PREVIEW_SERVICE_ACCOUNT_"
 	deployerAccountVar = "GCP_DEPLOYER_SERVICE_ACCOUNT"
 )
 
