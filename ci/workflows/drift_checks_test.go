@@ -436,8 +436,8 @@ func driftLockFindings(drift, deploy *actionlint.Workflow, stacks []string) []st
 }
 
 var (
-	// deployRuns lists the deploy workflow's runs with gh.
-	deployRuns = regexp.MustCompile(`\bgh\s+run\s+list\b.*(?:--workflow|-w)(?:=|\s+)["']?deploy\.yml\b`)
+	// deployRunList lists the deploy workflow's runs with gh.
+	deployRunList = regexp.MustCompile(`\bgh\s+run\s+list\b.*(?:--workflow|-w)(?:=|\s+)["']?deploy\.yml\b`)
 	shellFunc  = regexp.MustCompile(`^\s*(?:function\s+)?(\w+)\s*\(\)\s*\{?\s*$`)
 )
 
@@ -460,7 +460,7 @@ func checkDriftOverlap(wf *actionlint.Workflow, _ []string) []string {
 					if i == d.previews[0].stepIndex && preview.step < 0 && cliPulumi.MatchString(sg.text) && strings.Contains(sg.text, "preview") {
 						preview = pos{i, k}
 					}
-					if line.looks || deployRuns.MatchString(sg.text) {
+					if line.looks || deployRunList.MatchString(sg.text) {
 						looks = append(looks, pos{i, k})
 					}
 				}
@@ -502,7 +502,7 @@ func scriptCalls(script string) []scriptLine {
 		case fn != "" && strings.TrimSpace(l) == "}":
 			fn = ""
 		case fn != "":
-			if deployRuns.MatchString(l) && !slices.Contains(looking, fn) {
+			if deployRunList.MatchString(l) && !slices.Contains(looking, fn) {
 				looking = append(looking, fn)
 			}
 		case shellFunc.MatchString(l):

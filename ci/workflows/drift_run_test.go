@@ -359,9 +359,9 @@ var (
 	stepOutputExpr = regexp.MustCompile(`^steps\.([\w-]+)\.outputs\.([\w-]+)$`)
 )
 
-// evalEnv evaluates an env's values as the runner would, for the expressions the drift job
-// uses (matrix.stack, steps.<id>.outputs.<name>, github.token, github.repository, secrets.*,
-// vars.*); any other expression fails the test. It returns NAME=value pairs.
+// evalEnv evaluates an env's values as the runner would, for the expressions the drift and
+// deploy jobs use (matrix.stack, steps.<id>.outputs.<name>, github.token, github.repository,
+// github.sha, secrets.*, vars.*); any other expression fails the test. It returns NAME=value pairs.
 func evalEnv(t *testing.T, e *actionlint.Env, stack string, outputs map[string]map[string]string) []string {
 	t.Helper()
 	if e == nil {
@@ -381,6 +381,8 @@ func evalEnv(t *testing.T, e *actionlint.Env, stack string, outputs map[string]m
 				return "fake-token"
 			case expr == "github.repository":
 				return "aiprod/aiprod-pubsub"
+			case expr == "github.sha":
+				return pushedSHA
 			case strings.HasPrefix(expr, "secrets."):
 				return "fake-secret"
 			case strings.HasPrefix(expr, "vars."):
