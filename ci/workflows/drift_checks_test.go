@@ -438,7 +438,7 @@ func driftLockFindings(drift, deploy *actionlint.Workflow, stacks []string) []st
 var (
 	// deployRunList lists the deploy workflow's runs with gh.
 	deployRunList = regexp.MustCompile(`\bgh\s+run\s+list\b.*(?:--workflow|-w)(?:=|\s+)["']?deploy\.yml\b`)
-	shellFunc  = regexp.MustCompile(`^\s*(?:function\s+)?(\w+)\s*\(\)\s*\{?\s*$`)
+	shellFunc     = regexp.MustCompile(`^\s*(?:function\s+)?(\w+)\s*\(\)\s*\{?\s*$`)
 )
 
 // checkDriftOverlap: a self-managed backend takes no lock for `preview`, so a drift check
