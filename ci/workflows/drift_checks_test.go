@@ -397,8 +397,9 @@ func checkDriftGate(wf *actionlint.Workflow, _ []string) []string {
 // driftLockFindings: each stack's drift check runs in a concurrency group of its own, one per
 // stack, never in a group of the deploy workflow (matrix.stack resolved). GitHub keeps one
 // pending job per group: a drift check sharing a deploy's group would replace, and so cancel,
-// a deploy waiting there. A drift check that runs during an up finds the stack locked and
-// fails without touching the issue.
+// a deploy waiting there. A preview takes no lock on a self-managed backend, so the group does
+// not keep a drift check from overlapping an up either: checkDriftOverlap and TestDriftJobRuns
+// hold the drift check to looking for deploys itself.
 func driftLockFindings(drift, deploy *actionlint.Workflow, stacks []string) []string {
 	groups := func(wf *actionlint.Workflow, command string) map[string][]string {
 		out := map[string][]string{}
