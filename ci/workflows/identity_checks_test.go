@@ -82,6 +82,9 @@ func checkIdentity(wf *actionlint.Workflow, stacks []string) []string {
 		for _, r := range refs {
 			if strings.Contains(r, deployerMark) {
 				deployer = append(deployer, "vars."+r)
+				if !deployerEnv && !slices.Contains(environmentVars, r) {
+					findings = append(findings, fmt.Sprintf("job %q: uses a deployer identity (vars.%s) in environment %q; a deployer is its stack's environment's (%s)", j.id, r, env, environmentList()))
+				}
 			}
 		}
 		if deployerEnv {
@@ -321,6 +324,9 @@ var deployBadCases = []badCase{
 	{"deployer variables in another environment", goodDeploy,
 		[]edit{{"    environment: dev\n", "    environment: staging\n"}},
 		"identity", `job "dev": uses vars.GCP_WORKLOAD_IDENTITY_PROVIDER, a variable of the deployer environments, in environment "staging"`},
+	{"repository-level deployer without an environment", goodDeploy,
+		[]edit{{"service_account: ${{ vars.GCP_PREVIEW_SERVICE_ACCOUNT_PROD }}", "service_account: ${{ vars.GCP_DEPLOYER_SERVICE_ACCOUNT_PROD }}"}},
+		"identity", `job "prod-review": uses a deployer identity (vars.GCP_DEPLOYER_SERVICE_ACCOUNT_PROD) in environment ""`},
 	{"dev deployed in production", goodDeploy,
 		[]edit{{"    environment: dev\n", "    environment: production\n"}},
 		"identity", `job "dev": deploys "dev" in environment "production", want "dev"`},
