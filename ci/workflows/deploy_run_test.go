@@ -181,36 +181,7 @@ func TestDeployJobsRun(t *testing.T) {
 			if j == nil {
 				t.Fatalf("deploy.yml has no job %q", tc.job)
 			}
-			dir := t.TempDir()
-			work := filepath.Join(dir, "work")
-			files := map[string]string{
-				filepath.Join(dir, "bin", "pulumi"): stubDeployPulumi, filepath.Join(dir, "bin", "gh"): stubDeployGh,
-				filepath.Join(work, "bin", "plan"): stubPlan,
-				filepath.Join(dir, "preview.json"): tc.preview, filepath.Join(dir, "pulls.json"): cmp.Or(tc.pulls, "[]"),
-			}
-			if tc.reviewed != "" {
-				files[filepath.Join(work, "reviewed", "preview.json")] = tc.reviewed
-			}
-			for name, content := range files {
-				if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(name, []byte(content), 0o755); err != nil {
-					t.Fatal(err)
-				}
-			}
-			env := []string{
-				"PATH=" + filepath.Join(dir, "bin") + string(os.PathListSeparator) + os.Getenv("PATH"),
-				"HOME=" + dir, "LC_ALL=C", "CI=true", "GITHUB_ACTIONS=true", "GITHUB_REPOSITORY=aiprod/aiprod-pubsub",
-				"GITHUB_STEP_SUMMARY=" + filepath.Join(dir, "summary.md"),
-				"FAKE_DIR=" + dir, fmt.Sprintf("FAKE_PREVIEW_STATUS=%d", tc.previewStatus), "FAKE_LOSS=" + tc.loss,
-			}
-			if tc.notDeployable {
-				env = append(env, "FAKE_DEPLOYABLE_STATUS=1")
-			}
-			if tc.ghFails {
-				env = append(env, "FAKE_GH_FAIL=1")
-			}
+			dir, work, env := layDeployRun(t, tc)
 			failed, log := runJob(t, wf, j, dir, work, env)
 			if failed != tc.wantFailed {
 				t.Errorf("step %q fails the job, want %q (\"\" the job passes)", failed, tc.wantFailed)
@@ -283,4 +254,41 @@ func runJob(t *testing.T, wf *actionlint.Workflow, j *actionlint.Job, dir, work 
 	}
 	t.Log(log.String())
 	return "", log.String()
+}
+
+// layDeployRun lays a run's stubs and files in a temporary directory and returns it, the job's
+// working directory and the environment of every step.
+func layDeployRun(t *testing.T, tc deployRun) (dir, work string, env []string) {
+	t.Helper()
+	dir = t.TempDir()
+	work = filepath.Join(dir, "work")
+	files := map[string]string{
+		filepath.Join(dir, "bin", "pulumi"): stubDeployPulumi, filepath.Join(dir, "bin", "gh"): stubDeployGh,
+		filepath.Join(work, "bin", "plan"): stubPlan,
+		filepath.Join(dir, "preview.json"): tc.preview, filepath.Join(dir, "pulls.json"): cmp.Or(tc.pulls, "[]"),
+	}
+	if tc.reviewed != "" {
+		files[filepath.Join(work, "reviewed", "preview.json")] = tc.reviewed
+	}
+	for name, content := range files {
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(name, []byte(content), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env = []string{
+		"PATH=" + filepath.Join(dir, "bin") + string(os.PathListSeparator) + os.Getenv("PATH"),
+		"HOME=" + dir, "LC_ALL=C", "CI=true", "GITHUB_ACTIONS=true", "GITHUB_REPOSITORY=aiprod/aiprod-pubsub",
+		"GITHUB_STEP_SUMMARY=" + filepath.Join(dir, "summary.md"),
+		"FAKE_DIR=" + dir, fmt.Sprintf("FAKE_PREVIEW_STATUS=%d", tc.previewStatus), "FAKE_LOSS=" + tc.loss,
+	}
+	if tc.notDeployable {
+		env = append(env, "FAKE_DEPLOYABLE_STATUS=1")
+	}
+	if tc.ghFails {
+		env = append(env, "FAKE_GH_FAIL=1")
+	}
+	return dir, work, env
 }
