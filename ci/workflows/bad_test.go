@@ -52,6 +52,13 @@ jobs:
     strategy:
       matrix:
         stack: [dev, prod]
+        include:
+          - stack: dev
+            workload_identity_provider: ${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER_DEV }}
+            service_account: ${{ vars.GCP_PREVIEW_SERVICE_ACCOUNT_DEV }}
+          - stack: prod
+            workload_identity_provider: ${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER_PROD }}
+            service_account: ${{ vars.GCP_PREVIEW_SERVICE_ACCOUNT_PROD }}
     env:
       STACK: ${{ matrix.stack }}
     steps:
@@ -62,11 +69,9 @@ jobs:
           pulumi-version: ${{ steps.pulumi-version.outputs.version }}
       - uses: google-github-actions/auth@v2.1.10
         with:
-          workload_identity_provider: ${{ vars.P }}
-          service_account: ${{ vars.S }}
+          workload_identity_provider: ${{ matrix.workload_identity_provider }}
+          service_account: ${{ matrix.service_account }}
       - id: preview
-        env:
-          PULUMI_CONFIG_PASSPHRASE: ${{ secrets.PULUMI_CONFIG_PASSPHRASE }}
         run: |
           status=0
           pulumi preview --stack "$STACK" --json --policy-pack policy --policy-pack-config "policy/config/$STACK.json" > preview.json || status=$?
@@ -106,6 +111,7 @@ permissions:
   contents: read
 jobs:
   dev:
+    environment: dev
     runs-on: ubuntu-latest
     permissions:
       contents: read
@@ -116,10 +122,38 @@ jobs:
     steps:
       - id: pulumi-version
         run: go list -m -f '{{.Version}}' github.com/pulumi/pulumi/sdk/v3
+      - uses: pulumi/actions@v6.6.1
+        with:
+          pulumi-version: ${{ steps.pulumi-version.outputs.version }}
+      - run: go build -o bin/plan ./cmd/plan
+      - name: deployable dev
+        run: ./bin/plan --stack dev --check-deployable
       - uses: google-github-actions/auth@v2.1.10
         with:
-          workload_identity_provider: ${{ vars.P }}
-          service_account: ${{ vars.S }}
+          workload_identity_provider: ${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER }}
+          service_account: ${{ vars.GCP_DEPLOYER_SERVICE_ACCOUNT }}
+      - name: preview dev
+        run: pulumi preview --stack dev --json --policy-pack policy --policy-pack-config policy/config/dev.json > preview.json
+      - id: review
+        env:
+          GH_TOKEN: ${{ github.token }}
+          SHA: ${{ github.sha }}
+        run: |
+          gh api "repos/$GH_REPO/commits/$SHA/pulls" > pulls.json
+          accept=()
+          while IFS= read -r label; do
+            case "$label" in accept-loss:?*) accept+=(--accept-loss "${label#accept-loss:}") ;; esac
+          done < <(jq -r --arg sha "$SHA" '.[] | select(.merged_at != null and .merge_commit_sha == $sha) | .labels[].name' pulls.json)
+          status=0
+          ./bin/plan --from preview.json "${accept[@]}" > review.md || status=$?
+          echo "status=$status" >> "$GITHUB_OUTPUT"
+      - name: gate dev
+        env:
+          REVIEW_STATUS: ${{ steps.review.outputs.status }}
+        run: |
+          if [ "$REVIEW_STATUS" != 0 ]; then
+            exit 1
+          fi
       - name: up dev
         uses: pulumi/actions@v6.6.1
         with:
@@ -129,7 +163,7 @@ jobs:
           policyPacks: policy
           policyPackConfigs: policy/config/dev.json
   prod:
-    needs: dev
+    needs: [dev, prod-review]
     environment: production
     runs-on: ubuntu-latest
     permissions:
@@ -141,10 +175,27 @@ jobs:
     steps:
       - id: pulumi-version
         run: go list -m -f '{{.Version}}' github.com/pulumi/pulumi/sdk/v3
+      - uses: pulumi/actions@v6.6.1
+        with:
+          pulumi-version: ${{ steps.pulumi-version.outputs.version }}
+      - run: go build -o bin/plan ./cmd/plan
+      - name: deployable prod
+        run: ./bin/plan --stack prod --check-deployable
+      - uses: actions/download-artifact@v4.3.0
+        with:
+          name: reviewed
+          path: reviewed
       - uses: google-github-actions/auth@v2.1.10
         with:
-          workload_identity_provider: ${{ vars.P }}
-          service_account: ${{ vars.S }}
+          workload_identity_provider: ${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER }}
+          service_account: ${{ vars.GCP_DEPLOYER_SERVICE_ACCOUNT }}
+      - name: preview prod
+        run: pulumi preview --stack prod --json --policy-pack policy --policy-pack-config policy/config/prod.json > preview.json
+      - name: compare
+        run: |
+          if ! diff <(jq -c '[.steps[] | {op, urn}]' reviewed/preview.json) <(jq -c '[.steps[] | {op, urn}]' preview.json); then
+            exit 1
+          fi
       - name: up prod
         uses: pulumi/actions@v6.6.1
         with:
@@ -153,6 +204,34 @@ jobs:
           pulumi-version: ${{ steps.pulumi-version.outputs.version }}
           policyPacks: policy
           policyPackConfigs: policy/config/prod.json
+  prod-review:
+    needs: dev
+    runs-on: ubuntu-latest
+    permissions:
+      contents: read
+      id-token: write
+    concurrency:
+      group: review-prod
+      cancel-in-progress: false
+    steps:
+      - id: pulumi-version
+        run: go list -m -f '{{.Version}}' github.com/pulumi/pulumi/sdk/v3
+      - uses: pulumi/actions@v6.6.1
+        with:
+          pulumi-version: ${{ steps.pulumi-version.outputs.version }}
+      - run: go build -o bin/plan ./cmd/plan
+      - uses: google-github-actions/auth@v2.1.10
+        with:
+          workload_identity_provider: ${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER_PROD }}
+          service_account: ${{ vars.GCP_PREVIEW_SERVICE_ACCOUNT_PROD }}
+      - name: preview prod
+        run: pulumi preview --stack prod --json --policy-pack policy --policy-pack-config policy/config/prod.json > preview.json
+      - name: review prod
+        run: ./bin/plan --from preview.json > review.md
+      - uses: actions/upload-artifact@v4.6.2
+        with:
+          name: reviewed
+          path: preview.json
 `
 
 // The stacks the fixtures are checked against.
@@ -195,7 +274,7 @@ var badCases = []badCase{
 		[]edit{{"stack: [dev, prod]\n    steps:\n      - name: build", "stack: [dev]\n    steps:\n      - name: build"}},
 		"stacks", `job "plan": matrix stacks [dev], want the stacks present [dev prod]`},
 	{"preview matrix has a stack without a file", goodPullRequest,
-		[]edit{{"stack: [dev, prod]\n    env:", "stack: [dev, prod, staging]\n    env:"}},
+		[]edit{{"stack: [dev, prod]\n        include:", "stack: [dev, prod, staging]\n        include:"}},
 		"stacks", `preview runs for stack "staging" but there is no Pulumi.staging.yaml`},
 	{"pull request never previews", goodPullRequest,
 		[]edit{{"pulumi preview --stack", "pulumi refresh --stack"}},
@@ -256,7 +335,7 @@ var badCases = []badCase{
 		[]edit{{"environment: production", "environment: staging"}},
 		"prod gated", `job "prod": up of prod runs in environment "staging", want "production"`},
 	{"prod does not need dev", goodDeploy,
-		[]edit{{"    needs: dev\n", ""}},
+		[]edit{{"    needs: [dev, prod-review]\n", "    needs: prod-review\n"}},
 		"prod gated", `job "prod": up of prod does not need the job that deploys dev`},
 	{"fine: production environment with a URL", goodDeploy,
 		[]edit{{"environment: production", "environment:\n      name: production\n      url: https://console.cloud.google.com"}},
@@ -308,10 +387,10 @@ var badCases = []badCase{
 	// concurrency
 	{"up may be cancelled", goodDeploy,
 		[]edit{{"group: up-prod\n      cancel-in-progress: false", "group: up-prod\n      cancel-in-progress: true"}},
-		"concurrency", `job "prod": up of "prod" may be cancelled`},
+		"concurrency", `job "prod": preview of "prod" may be cancelled`},
 	{"up without concurrency", goodDeploy,
 		[]edit{{"    concurrency:\n      group: up-dev\n      cancel-in-progress: false\n", ""}},
-		"concurrency", `job "dev": up of "dev" has no concurrency group`},
+		"concurrency", `job "dev": preview of "dev" has no concurrency group`},
 	{"one concurrency group for both stacks", goodDeploy,
 		[]edit{{"group: up-prod", "group: up-dev"}},
 		"concurrency", `job "prod": concurrency group "up-dev" does not name the stack (prod)`},
@@ -375,7 +454,7 @@ var badCases = []badCase{
 
 	// preview review
 	{"preview through pulumi/actions", goodPullRequest,
-		[]edit{{"      - id: preview\n        env:\n          PULUMI_CONFIG_PASSPHRASE: ${{ secrets.PULUMI_CONFIG_PASSPHRASE }}\n        run: |\n          status=0\n          " + previewCmd + " || status=$?\n          echo \"status=$status\" >> \"$GITHUB_OUTPUT\"\n",
+		[]edit{{"      - id: preview\n        run: |\n          status=0\n          " + previewCmd + " || status=$?\n          echo \"status=$status\" >> \"$GITHUB_OUTPUT\"\n",
 			"      - id: preview\n        uses: pulumi/actions@v6.6.1\n        with:\n          command: preview\n          stack-name: ${{ matrix.stack }}\n          pulumi-version: ${{ steps.pulumi-version.outputs.version }}\n          policyPacks: policy\n          policyPackConfigs: policy/config/${{ matrix.stack }}.json\n"}},
 		"preview review", `job "preview" step "preview": previews through pulumi/actions, whose output the plan cannot review`},
 	{"raw preview comment besides the review", goodPullRequest,
@@ -476,7 +555,7 @@ var badCases = []badCase{
 		[]edit{{"          path: review.md\n", "          file: review.md\n"}},
 		"action inputs", `job "preview" step "comment": marocchino/sticky-pull-request-comment has no input "file"`},
 	{"auth input that does not exist", goodDeploy,
-		[]edit{{"service_account: ${{ vars.S }}", "service-account: ${{ vars.S }}"}},
+		[]edit{{"service_account: ${{ vars.GCP_DEPLOYER_SERVICE_ACCOUNT }}", "service-account: ${{ vars.GCP_DEPLOYER_SERVICE_ACCOUNT }}"}},
 		"action inputs", `job "dev" step "google-github-actions/auth@v2.1.10": google-github-actions/auth has no input "service-account"`},
 }
 
@@ -506,7 +585,7 @@ func TestGoodWorkflowsKeepTheRules(t *testing.T) {
 
 func TestChecksFindBadWorkflows(t *testing.T) {
 	t.Parallel()
-	for _, tc := range slices.Concat(badCases, driftBadCases) {
+	for _, tc := range slices.Concat(badCases, driftBadCases, deployBadCases) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			c := checkNamed(t, tc.check)
@@ -535,7 +614,7 @@ func TestChecksFindBadWorkflows(t *testing.T) {
 func TestEveryCheckFailsOnABadWorkflow(t *testing.T) {
 	t.Parallel()
 	for _, c := range checks {
-		if !slices.ContainsFunc(slices.Concat(badCases, driftBadCases), func(b badCase) bool { return b.check == c.name && b.want != "" }) {
+		if !slices.ContainsFunc(slices.Concat(badCases, driftBadCases, deployBadCases), func(b badCase) bool { return b.check == c.name && b.want != "" }) {
 			t.Errorf("check %q has no bad workflow case", c.name)
 		}
 	}

@@ -41,6 +41,8 @@ const (
 	// that acknowledge a message loss, accept-loss:<resource name>.
 	labelsExpr      = "github.event.pull_request.labels"
 	acceptLossLabel = "accept-loss:"
+	// pushedCommitExpr is the commit a push deploys.
+	pushedCommitExpr = "github.sha"
 )
 
 // prTypes are the pull_request activity types a pull-request workflow runs on: GitHub's
@@ -74,6 +76,9 @@ var checks = []check{
 	{"drift preview", checkDriftPreview},
 	{"drift issue", checkDriftIssue},
 	{"drift gate", checkDriftGate},
+	{"drift overlap", checkDriftOverlap},
+	{"identity", checkIdentity},
+	{"reviewed deploy", checkReviewedDeploy},
 }
 
 // checkStacks: a stack matrix lists exactly the stacks present, and each Pulumi operation
@@ -120,13 +125,17 @@ func checkStacks(wf *actionlint.Workflow, stacks []string) []string {
 			if !slices.Contains(stacks, stack) {
 				findings = append(findings, fmt.Sprintf("job %q: %s runs for stack %q but there is no Pulumi.%s.yaml", js[0], command, stack, stack))
 			}
-			if len(js) > 1 {
+			if len(js) > 1 && !(triggeredBy(wf, "push") && reviewedTwice[command]) {
 				findings = append(findings, fmt.Sprintf("%s runs %d times for stack %q (jobs %v)", command, len(js), stack, js))
 			}
 		}
 	}
 	return findings
 }
+
+// reviewedTwice are the commands a deploy runs twice for a stack that needs approval: in the
+// review job that shows the change and in the approved job that applies it.
+var reviewedTwice = map[string]bool{"preview": true, "review": true, "deployable": true}
 
 // checkPolicyPack: every preview and up runs the policy pack with the stack's policy config,
 // policy/config/<stack>.json, paired with the pack (the Nth config goes with the Nth pack).
@@ -226,7 +235,9 @@ func checkPulumiVersion(wf *actionlint.Workflow, _ []string) []string {
 
 // checkPermissions: least privilege. The workflow grants contents: read and nothing else; a
 // job grants id-token: write only if it authenticates to Google, pull-requests: write only if
-// it comments on the pull request, issues: write only if it opens, updates or closes an issue
+// it comments on the pull request, pull-requests: read only if it reads pull requests with gh
+// (a deploy reads the labels of the pull request merged as its commit), actions: read only if
+// it lists workflow runs with gh (a drift check looks for deploys), issues: write only if it opens, updates or closes an issue
 // (the drift job: see issueOps for what counts), and nothing else but contents: read. A job
 // without its own permissions gets the workflow's.
 func checkPermissions(wf *actionlint.Workflow, _ []string) []string {
@@ -257,6 +268,12 @@ func checkPermissions(wf *actionlint.Workflow, _ []string) []string {
 		if len(issueOps(j.Job)) > 0 {
 			allowed["issues"] = "write"
 			needed = append(needed, "issues")
+		}
+		if readsPullRequests(j.Job) && allowed["pull-requests"] == "" {
+			allowed["pull-requests"] = "read"
+		}
+		if readsRuns(j.Job) {
+			allowed["actions"] = "read"
 		}
 		p := j.Permissions
 		if p == nil {
@@ -569,8 +586,10 @@ func gateFindings(j namedJob, previewID, reviewID string, after int, when string
 // checkAcceptLoss: --accept-loss, which lets a change delete or replace a topic or
 // subscription with its messages, comes only from the pull request's accept-loss:<name>
 // labels: its values are shell variables of a script that picks the accept-loss: labels out
-// of an env var holding github.event.pull_request.labels, takes no other event data, inputs
-// or event payload, and interpolates no ${{ }} into the script.
+// of an env var holding github.event.pull_request.labels (on pull requests) or out of the
+// labels of the pull request merged as the pushed commit (on a push: see readsMergedLabels),
+// takes no other event data, inputs or event payload, and interpolates no ${{ }} into the
+// script.
 func checkAcceptLoss(wf *actionlint.Workflow, _ []string) []string {
 	var findings []string
 	for _, j := range jobs(wf) {
@@ -595,7 +614,12 @@ func checkAcceptLoss(wf *actionlint.Workflow, _ []string) []string {
 			if !strings.Contains(script, acceptLossLabel) {
 				findings = append(findings, fmt.Sprintf("%s: passes --accept-loss without picking the %s<name> labels", where, acceptLossLabel))
 			}
-			if !slices.ContainsFunc(envValues(s.Env), func(v string) bool { return strings.Contains(v, labelsExpr) }) {
+			switch {
+			case triggeredBy(wf, "push"):
+				if !readsMergedLabels(s) {
+					findings = append(findings, fmt.Sprintf("%s: passes --accept-loss, but does not read the labels of the pull request merged as the pushed commit (gh api repos/$GH_REPO/commits/$SHA/pulls, selected by merge_commit_sha, SHA: ${{ %s }})", where, pushedCommitExpr))
+				}
+			case !slices.ContainsFunc(envValues(s.Env), func(v string) bool { return strings.Contains(v, labelsExpr) }):
 				findings = append(findings, fmt.Sprintf("%s: passes --accept-loss, but no env var of the step holds %s", where, labelsExpr))
 			}
 			for _, v := range slices.Concat(envValues(s.Env), envValues(j.Env), envValues(wf.Env)) {
@@ -798,6 +822,33 @@ func usesSecrets(j *actionlint.Job) bool {
 	return slices.ContainsFunc(values, secretsExpr.MatchString)
 }
 
+// readsPullRequests: a run: script reads pull requests with gh (gh pr, or gh api on pulls).
+func readsPullRequests(j *actionlint.Job) bool {
+	return slices.ContainsFunc(j.Steps, func(s *actionlint.Step) bool {
+		return slices.ContainsFunc(segments(runScript(s)), func(sg segment) bool {
+			return ghPullRequests.MatchString(sg.text)
+		})
+	})
+}
+
+// readsRuns: a run: script lists or views workflow runs with gh.
+func readsRuns(j *actionlint.Job) bool {
+	return slices.ContainsFunc(j.Steps, func(s *actionlint.Step) bool {
+		return slices.ContainsFunc(segments(runScript(s)), func(sg segment) bool { return ghRuns.MatchString(sg.text) })
+	})
+}
+
+// readsMergedLabels: the step reads the labels of the pull request merged as the pushed
+// commit: gh api on the commit's pull requests, SHA from github.sha in its env, and the one
+// whose merge_commit_sha is that commit selected (a pull request that merely contains the
+// commit, or one still open, accepts nothing).
+func readsMergedLabels(s *actionlint.Step) bool {
+	script := runScript(s)
+	sha, _ := envVar(s.Env, "SHA")
+	return commitPulls.MatchString(script) && strings.Contains(script, "merge_commit_sha == $sha") &&
+		strings.Contains(script, "merged_at != null") && strings.Contains(sha, pushedCommitExpr)
+}
+
 func envValues(e *actionlint.Env) []string {
 	if e == nil {
 		return nil
@@ -938,16 +989,19 @@ func unquote(s string) string {
 }
 
 var (
-	cliPulumi     = regexp.MustCompile(`\bpulumi\s+(?:-\S+\s+)*(preview|up|update)\b`)
-	pulumiCommand = regexp.MustCompile(`^(?:!\s*)?pulumi(?:\s|$)`)
-	goBuild       = regexp.MustCompile(`\bgo\s+build\b`)
-	goRun         = regexp.MustCompile(`\bgo\s+run\b`)
-	planPackage   = regexp.MustCompile(`\bcmd/plan\b`)
-	setsPipefail  = regexp.MustCompile(`\bset\s+-\w*o\s+pipefail\b`)
-	exitsNonZero  = regexp.MustCompile(`\bexit\s+"?([1-9]|\$)`)
-	releaseTag    = regexp.MustCompile(`@v\d+\.\d+\.\d+$`)
-	majorOf       = regexp.MustCompile(`@(v\d+)\.\d+\.\d+$`)
-	acceptLossArg = regexp.MustCompile(`--accept-loss(?:=|\s+)("[^"]*"|'[^']*'|[^\s;|&<>)]+)`)
+	cliPulumi      = regexp.MustCompile(`\bpulumi\s+(?:-\S+\s+)*(preview|up|update)\b`)
+	pulumiCommand  = regexp.MustCompile(`^(?:!\s*)?pulumi(?:\s|$)`)
+	goBuild        = regexp.MustCompile(`\bgo\s+build\b`)
+	goRun          = regexp.MustCompile(`\bgo\s+run\b`)
+	planPackage    = regexp.MustCompile(`\bcmd/plan\b`)
+	setsPipefail   = regexp.MustCompile(`\bset\s+-\w*o\s+pipefail\b`)
+	exitsNonZero   = regexp.MustCompile(`\bexit\s+"?([1-9]|\$)`)
+	releaseTag     = regexp.MustCompile(`@v\d+\.\d+\.\d+$`)
+	majorOf        = regexp.MustCompile(`@(v\d+)\.\d+\.\d+$`)
+	ghPullRequests = regexp.MustCompile(`^(?:\w+=\S*\s+)*gh\s+(?:pr\s|api\s+\S*/pulls\b)`)
+	ghRuns         = regexp.MustCompile(`^(?:\w+=\S*\s+)*gh\s+run\s+(?:list|view)\b`)
+	commitPulls    = regexp.MustCompile(`\bgh\s+api\s+"?repos/\$\{?GH_REPO\}?/commits/\$\{?SHA\}?/pulls"?`)
+	acceptLossArg  = regexp.MustCompile(`--accept-loss(?:=|\s+)("[^"]*"|'[^']*'|[^\s;|&<>)]+)`)
 	// otherSource matches what an env value may take from the event or the caller.
 	otherSource = regexp.MustCompile(`github\.event\.[\w.*\-\[\]']+|github\.event_path|github\.head_ref|\binputs\.[\w-]+`)
 	// shellVar is a whole stack expression that is one shell variable: $STACK, ${STACK}.
@@ -983,7 +1037,7 @@ type op struct {
 	job          string
 	stepIndex    int
 	step         string
-	command      string // plan, review, preview, up, or another pulumi/actions command
+	command      string // plan, review, deployable, preview, up, or another pulumi/actions command
 	via          string // viaAction, viaCLI, viaBinary, viaGoRun
 	stack        string // "" when the stack expression cannot be resolved
 	stackExpr    string
@@ -1051,6 +1105,9 @@ func ops(wf *actionlint.Workflow) []op {
 					packs, configs = flagValues(sg.text, "--policy-pack"), flagValues(sg.text, "--policy-pack-config")
 				} else {
 					o.command = "plan"
+					if hasFlag(sg.text, "--check-deployable") {
+						o.command = "deployable"
+					}
 					if o.from = unquote(first(flagValues(sg.text, "--from"))); o.from != "" {
 						o.command = "review"
 					}

@@ -20,12 +20,26 @@
 //     `pulumi preview --refresh --expect-no-changes` per stack keeping its output and exit
 //     status, opens, updates and closes one issue per stack labelled drift (the gh commands
 //     and github-script calls it recognises are listed there), grants issues: write only to
-//     the job that does so, and ends with a gate that fails the run on drift. Each check runs
-//     on the real workflows, which must pass, and on small bad workflows it must fail.
+//     the job that does so, ends with a gate that fails the run on drift, and looks for runs of
+//     deploy.yml before and after its preview (a preview takes no lock). One identity per job
+//     (identity_checks_test.go): no workflow reads PULUMI_CONFIG_PASSPHRASE; no job of a
+//     workflow that runs on pull_request, pull_request_target or schedule references a
+//     deployer variable or names a deployer environment (dev, production); a job that reads
+//     the deployer environments' variables runs in the environment of the stack it deploys; a
+//     job authenticates once, as its stack's preview identity or as the environment's
+//     deployer; one stack's variables serve that stack only. A deploy applies only what was
+//     reviewed (deploy_checks_test.go): each up follows ./bin/plan --check-deployable and a
+//     `pulumi preview --json` of its stack, reviewed in its job and gated, or compared with
+//     the preview a job it needs reviewed and uploaded. Each check runs on the real workflows,
+//     which must pass, and on small bad workflows it must fail.
 //   - Tests over the workflow files together: every workflow file is a known one with pinned
 //     triggers; each stack's drift check shares the concurrency group of that stack's up in
-//     deploy.yml; and TestDriftJobRuns runs the drift job's real scripts with stub pulumi and
-//     gh commands for a clean stack, drift and a failed preview.
+//     deploy.yml; each job of deploy.yml names its stack, "... (<stack>)", which the drift
+//     check looks for; TestDriftJobRuns runs the drift job's real scripts with stub pulumi and
+//     gh commands for a clean stack, drift, a failed preview and deploys that overlap the
+//     check; and TestDeployJobsRun runs the deploy jobs' real scripts with stub pulumi, gh and
+//     plan binary: an unaccepted loss, an accepted one, a prod change other than the
+//     reviewed one, a stack not deployable yet.
 //
 // The package imports neither the Pulumi SDK nor any other package of this module, so
 // `go test ./ci/...` builds and runs quickly on its own.

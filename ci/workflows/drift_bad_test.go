@@ -31,6 +31,13 @@ jobs:
       fail-fast: false
       matrix:
         stack: [dev, prod]
+        include:
+          - stack: dev
+            workload_identity_provider: ${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER_DEV }}
+            service_account: ${{ vars.GCP_PREVIEW_SERVICE_ACCOUNT_DEV }}
+          - stack: prod
+            workload_identity_provider: ${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER_PROD }}
+            service_account: ${{ vars.GCP_PREVIEW_SERVICE_ACCOUNT_PROD }}
     env:
       STACK: ${{ matrix.stack }}
     steps:
@@ -41,15 +48,21 @@ jobs:
           pulumi-version: ${{ steps.pulumi-version.outputs.version }}
       - uses: google-github-actions/auth@v2.1.10
         with:
-          workload_identity_provider: ${{ vars.P }}
-          service_account: ${{ vars.S }}
-      - id: preview
+          workload_identity_provider: ${{ matrix.workload_identity_provider }}
+          service_account: ${{ matrix.service_account }}
+      - id: before
         env:
-          PULUMI_CONFIG_PASSPHRASE: ${{ secrets.PULUMI_CONFIG_PASSPHRASE }}
+          GH_TOKEN: ${{ github.token }}
+        run: gh run list --workflow deploy.yml --json status > before.json
+      - id: preview
         run: |
           status=0
           pulumi preview --stack "$STACK" --refresh --expect-no-changes --policy-pack policy --policy-pack-config "policy/config/$STACK.json" > preview.txt 2>&1 || status=$?
           echo "status=$status" >> "$GITHUB_OUTPUT"
+      - id: after
+        env:
+          GH_TOKEN: ${{ github.token }}
+        run: gh run list --workflow deploy.yml --json status > after.json
       - id: issue
         env:
           GH_TOKEN: ${{ github.token }}
@@ -177,7 +190,7 @@ var driftBadCases = []badCase{
 		"drift issue", `job "drift" step "issue": manages the drift issue without reading the preview's result (steps.preview.outputs`},
 	{"drift issue closed before the preview", goodDrift,
 		[]edit{{"      - id: preview\n", "      - run: gh issue close 1\n        env:\n          GH_TOKEN: ${{ github.token }}\n      - id: preview\n"}},
-		"drift issue", `job "drift" step "#4": manages the drift issue before the preview runs`},
+		"drift issue", `job "drift" step "#5": manages the drift issue before the preview runs`},
 	{"drift issue script interpolates", goodDrift,
 		[]edit{{`title="Drift detected in stack $STACK"`, `title="Drift detected in stack ${{ matrix.stack }}"`}},
 		"drift issue", `job "drift" step "issue": interpolates ${{ }} into the script that manages the drift issue`},

@@ -397,8 +397,9 @@ func checkDriftGate(wf *actionlint.Workflow, _ []string) []string {
 // driftLockFindings: each stack's drift check runs in a concurrency group of its own, one per
 // stack, never in a group of the deploy workflow (matrix.stack resolved). GitHub keeps one
 // pending job per group: a drift check sharing a deploy's group would replace, and so cancel,
-// a deploy waiting there. A drift check that runs during an up finds the stack locked and
-// fails without touching the issue.
+// a deploy waiting there. A preview takes no lock on a self-managed backend, so the group does
+// not keep a drift check from overlapping an up either: checkDriftOverlap and TestDriftJobRuns
+// hold the drift check to looking for deploys itself.
 func driftLockFindings(drift, deploy *actionlint.Workflow, stacks []string) []string {
 	groups := func(wf *actionlint.Workflow, command string) map[string][]string {
 		out := map[string][]string{}
@@ -433,4 +434,90 @@ func driftLockFindings(drift, deploy *actionlint.Workflow, stacks []string) []st
 		}
 	}
 	return findings
+}
+
+var (
+	// deployRunList lists the deploy workflow's runs with gh.
+	deployRunList = regexp.MustCompile(`\bgh\s+run\s+list\b.*(?:--workflow|-w)(?:=|\s+)["']?deploy\.yml\b`)
+	shellFunc     = regexp.MustCompile(`^\s*(?:function\s+)?(\w+)\s*\(\)\s*\{?\s*$`)
+)
+
+// checkDriftOverlap: a self-managed backend takes no lock for `preview`, so a drift check
+// during an up of its stack would preview half-applied state. A drift job looks for runs of
+// deploy.yml (gh run list --workflow deploy.yml, directly or through a shell function of the
+// script that runs it) before its preview and again after it, before it manages the issue.
+// What it does with what it finds (wait, or leave the issue alone as inconclusive) is run by
+// TestDriftJobRuns.
+func checkDriftOverlap(wf *actionlint.Workflow, _ []string) []string {
+	var findings []string
+	for _, d := range driftJobs(wf) {
+		type pos struct{ step, line int }
+		less := func(a, b pos) bool { return a.step < b.step || a.step == b.step && a.line < b.line }
+		preview := pos{-1, -1}
+		var looks []pos
+		for i, s := range d.Steps {
+			for k, line := range scriptCalls(runScript(s)) {
+				for _, sg := range segments(line.text) {
+					if i == d.previews[0].stepIndex && preview.step < 0 && cliPulumi.MatchString(sg.text) && strings.Contains(sg.text, "preview") {
+						preview = pos{i, k}
+					}
+					if line.looks || deployRunList.MatchString(sg.text) {
+						looks = append(looks, pos{i, k})
+					}
+				}
+			}
+		}
+		end := pos{len(d.Steps), 0}
+		for _, o := range issueOps(d.Job) {
+			if p := (pos{o.stepIndex, -1}); less(p, end) {
+				end = p
+			}
+		}
+		if !slices.ContainsFunc(looks, func(p pos) bool { return less(p, preview) }) {
+			findings = append(findings, fmt.Sprintf("job %q: never looks for deploys (gh run list --workflow deploy.yml) before its preview, so it may preview its stack during an up", d.id))
+		}
+		if !slices.ContainsFunc(looks, func(p pos) bool { return less(preview, p) && less(p, end) }) {
+			findings = append(findings, fmt.Sprintf("job %q: never looks for deploys (gh run list --workflow deploy.yml) after its preview and before it manages the issue, so a deploy that ran during the preview goes unseen", d.id))
+		}
+	}
+	return findings
+}
+
+// scriptLine is a line of a script outside its shell functions' bodies; looks: it calls a
+// function of the script that lists the deploy workflow's runs.
+type scriptLine struct {
+	text  string
+	looks bool
+}
+
+// scriptCalls returns a script's lines outside its functions' bodies (a body ends at a line
+// that is `}` alone), in order, marking those that call a function whose body lists the
+// deploy workflow's runs.
+func scriptCalls(script string) []scriptLine {
+	lines := strings.Split(continuation.ReplaceAllString(script, " "), "\n")
+	var looking []string
+	var outside []string
+	fn := ""
+	for _, l := range lines {
+		switch {
+		case fn != "" && strings.TrimSpace(l) == "}":
+			fn = ""
+		case fn != "":
+			if deployRunList.MatchString(l) && !slices.Contains(looking, fn) {
+				looking = append(looking, fn)
+			}
+		case shellFunc.MatchString(l):
+			fn = shellFunc.FindStringSubmatch(l)[1]
+		default:
+			outside = append(outside, l)
+		}
+	}
+	var out []scriptLine
+	for _, l := range outside {
+		words := strings.FieldsFunc(l, func(r rune) bool {
+			return !(r == '_' || r == '-' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9')
+		})
+		out = append(out, scriptLine{l, slices.ContainsFunc(words, func(w string) bool { return slices.Contains(looking, w) })})
+	}
+	return out
 }

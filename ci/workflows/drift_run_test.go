@@ -14,9 +14,11 @@ import (
 )
 
 // TestDriftJobRuns runs the real scripts of drift.yml's drift job, from the preview step to
-// its last step, the way a runner does (bash --noprofile --norc -eo pipefail, the steps'
+// its last step (the preview step looks for deploys of the stack before and after the
+// preview), the way a runner does (bash --noprofile --norc -eo pipefail, the steps'
 // env with their ${{ }} evaluated, step outputs through $GITHUB_OUTPUT, a failing step
-// skipping the rest), with stub pulumi and gh commands, for each result of the preview: the
+// skipping the rest), with stub pulumi and gh commands, for each result of the preview and each way a deploy of
+// the stack may overlap it: the
 // static drift rules check the wiring, this checks what the scripts do. The steps before the
 // preview (checkout, Go, the CLI, Google auth, the backend login) are not run. The stub gh
 // answers `gh issue list` only for the --jq expression the workflow uses today, and says so
@@ -26,8 +28,24 @@ import (
 // prints: one "number<TAB>title" line per open issue.
 const ghListJQ = `.[] | "\(.number)\t\(.title)"`
 
+// nth is a stub's shell function that prints the file of its nth call: $FAKE_DIR/<name>.<n>,
+// the last one again once there are no more.
+const nth = `nth() {
+  local n count
+  count=$(cat "$FAKE_DIR/$1.count" 2>/dev/null || echo 0)
+  n=$((count + 1))
+  echo "$n" > "$FAKE_DIR/$1.count"
+  while [ "$n" -gt 1 ] && [ ! -f "$FAKE_DIR/$1.$n" ]; do n=$((n - 1)); done
+  cat "$FAKE_DIR/$1.$n"
+}
+`
+
 const stubPulumi = `#!/usr/bin/env bash
 printf '%s\n' "$*" >> "$FAKE_DIR/pulumi.log"
+` + nth + `if [ "$1 $2" = "stack history" ]; then
+  nth history
+  exit 0
+fi
 cat "$FAKE_DIR/preview.out"
 cat "$FAKE_DIR/preview.err" >&2
 exit "$FAKE_PREVIEW_STATUS"
@@ -35,7 +53,7 @@ exit "$FAKE_PREVIEW_STATUS"
 
 const stubGh = `#!/usr/bin/env bash
 printf '%s\n' "$*" >> "$FAKE_DIR/gh.log"
-prev=""
+` + nth + `prev=""
 for a in "$@"; do
   if [ "$prev" = --body-file ]; then cp "$a" "$FAKE_DIR/body.md"; fi
   if [ "$prev" = --jq ] && [ "$a" != "$FAKE_GH_LIST_JQ" ]; then
@@ -44,9 +62,15 @@ for a in "$@"; do
   fi
   prev=$a
 done
-if [ -n "${FAKE_GH_FAIL:-}" ]; then
+if [ "$1" = "${FAKE_GH_FAIL:-}" ] || { [ "$1" = label ] && [ "${FAKE_GH_FAIL:-}" = issue ]; }; then
   echo "HTTP 502: Bad Gateway" >&2
   exit 1
+fi
+if [ "$1 $2" = "run list" ]; then
+  nth runs
+fi
+if [ "$1 $2" = "run view" ]; then
+  cat "$FAKE_DIR/run-$3.json"
 fi
 if [ "$1 $2" = "issue list" ]; then
   cat "$FAKE_DIR/issues"
@@ -60,9 +84,14 @@ type driftRun struct {
 	stdout        string // the preview's output
 	stderr        string
 	open          []string // the open drift issues, "number<TAB>title"
-	ghFails       bool     // every gh call fails
+	ghFails       string   // the gh calls that fail: issue (issues and labels), run
+	runs          []string // what each gh run list of deploy.yml answers, in turn (the last again); none: []
+	runJobs       map[int]string
+	history       []string // what each pulumi stack history answers, in turn; default one update
+	noPreview     bool     // the step never previews (it gave up waiting, or could not look)
 	wantFailed    string   // the step that fails the job ("" when it passes)
-	wantGh        []string // the gh calls, in order, each by its start
+	wantGh        []string // the gh calls to issues and labels, in order, each by its start
+	wantSummary   string   // what the job summary says
 	wantBodyParts []string // what the issue body holds, when one is written
 }
 
@@ -70,6 +99,27 @@ const (
 	driftMessage = "error: no changes were expected but changes were proposed\n"
 	driftDiff    = "Previewing update (dev):\n  ~ gcp:pubsub/subscription:Subscription aiprod-pipeline-jobs-sub update [diff: ~ackDeadlineSeconds]\n      ~ ackDeadlineSeconds: 300 => 60\nResources:\n    ~ 1 to update\n"
 	runURL       = "https://github.com/aiprod/aiprod-pubsub/actions/runs/4242"
+)
+
+// Deploy runs as gh run list and gh run view --json answer them.
+const (
+	noDeploys     = `[]`
+	deployRunning = `[{"databaseId": 11, "status": "in_progress"}, {"databaseId": 9, "status": "completed"}]`
+	deployQueued  = `[{"databaseId": 12, "status": "queued"}]`
+	deployDone    = `[{"databaseId": 11, "status": "completed"}]`
+	history5      = `[{"version": 5, "kind": "update", "startTime": "2026-12-01T10:00:00Z", "result": "succeeded"}]`
+	history6      = `[{"version": 6, "kind": "update", "startTime": "2026-12-02T05:18:00Z", "result": "succeeded"}]`
+)
+
+// runJobs are the jobs of deploy runs 11 (dev deploying, or prod waiting for approval) and 12
+// (queued: no jobs yet).
+var (
+	devDeploying = map[int]string{
+		11: `{"jobs": [{"name": "pulumi up (dev)", "status": "in_progress"}, {"name": "review (prod)", "status": "pending"}, {"name": "pulumi up (prod)", "status": "pending"}]}`,
+		12: `{"jobs": []}`}
+	prodWaiting = map[int]string{
+		11: `{"jobs": [{"name": "pulumi up (dev)", "status": "completed"}, {"name": "review (prod)", "status": "completed"}, {"name": "pulumi up (prod)", "status": "waiting"}]}`,
+		12: `{"jobs": []}`}
 )
 
 var driftRuns = []driftRun{
@@ -108,12 +158,44 @@ var driftRuns = []driftRun{
 		wantFailed: "Gate on drift"},
 	{name: "a policy violation is no drift", stack: "prod", status: 5, stdout: "Policy Violations:\n    [mandatory]  aiprod-pubsub v1 no-public-topic\n",
 		wantFailed: "Gate on drift"},
-	{name: "gh failing on drift fails the job", stack: "dev", status: 7, stdout: driftDiff, ghFails: true,
+	{name: "gh failing on drift fails the job", stack: "dev", status: 7, stdout: driftDiff, ghFails: "issue",
 		wantFailed: "Open, update or close the drift issue of ${{ matrix.stack }}",
 		wantGh:     []string{"issue list"}},
-	{name: "gh failing on a clean stack fails the job", stack: "dev", status: 0, ghFails: true,
+	{name: "gh failing on a clean stack fails the job", stack: "dev", status: 0, ghFails: "issue",
 		wantFailed: "Open, update or close the drift issue of ${{ matrix.stack }}",
 		wantGh:     []string{"issue list"}},
+
+	// A deploy of the stack that overlaps the check makes it inconclusive: no issue touched.
+	{name: "a deploy of the stack running all along is inconclusive", stack: "dev", status: 7, stdout: driftDiff,
+		runs: []string{deployRunning}, runJobs: devDeploying, noPreview: true,
+		open:        []string{"12\tDrift detected in stack dev"},
+		wantSummary: "inconclusive"},
+	{name: "prod waiting for approval keeps prod's check inconclusive", stack: "prod", status: 0,
+		runs: []string{deployRunning}, runJobs: prodWaiting, noPreview: true,
+		open:        []string{"7\tDrift detected in stack prod"},
+		wantSummary: "inconclusive"},
+	{name: "prod waiting for approval does not hold dev's check", stack: "dev", status: 7, stdout: driftDiff,
+		runs: []string{deployRunning}, runJobs: prodWaiting,
+		wantFailed: "Gate on drift",
+		wantGh:     []string{"issue list", "label create drift", "issue create --title Drift detected in stack dev"}},
+	{name: "a deploy that finishes while the check waits", stack: "dev", status: 7, stdout: driftDiff,
+		runs: []string{deployRunning, deployDone}, runJobs: devDeploying,
+		wantFailed: "Gate on drift",
+		wantGh:     []string{"issue list", "label create drift", "issue create"}},
+	{name: "a deploy queued during the preview is inconclusive", stack: "prod", status: 7, stdout: driftDiff,
+		runs: []string{noDeploys, deployQueued}, runJobs: devDeploying,
+		open:        []string{"7\tDrift detected in stack prod"},
+		wantSummary: "inconclusive"},
+	{name: "a deploy that ran during the preview is inconclusive", stack: "dev", status: 7, stdout: driftDiff,
+		history:     []string{history5, history6},
+		wantSummary: "inconclusive"},
+	{name: "a clean preview during a deploy closes no issue", stack: "dev", status: 0,
+		history:     []string{history5, history6},
+		open:        []string{"12\tDrift detected in stack dev"},
+		wantSummary: "inconclusive"},
+	{name: "deploys that cannot be listed fail the check", stack: "dev", status: 7, stdout: driftDiff, ghFails: "run", noPreview: true,
+		open:       []string{"12\tDrift detected in stack dev"},
+		wantFailed: "Gate on drift"},
 }
 
 func TestDriftJobRuns(t *testing.T) {
@@ -158,6 +240,14 @@ func TestDriftJobRuns(t *testing.T) {
 				filepath.Join(dir, "preview.out"): tc.stdout, filepath.Join(dir, "preview.err"): tc.stderr,
 				filepath.Join(dir, "issues"): issues,
 			}
+			for name, seq := range map[string][]string{"runs": orDefault(tc.runs, noDeploys), "history": orDefault(tc.history, history5)} {
+				for i, v := range seq {
+					files[filepath.Join(dir, fmt.Sprintf("%s.%d", name, i+1))] = v
+				}
+			}
+			for id, v := range tc.runJobs {
+				files[filepath.Join(dir, fmt.Sprintf("run-%d.json", id))] = v
+			}
 			for name, content := range files {
 				if err := os.WriteFile(name, []byte(content), 0o755); err != nil {
 					t.Fatal(err)
@@ -170,8 +260,8 @@ func TestDriftJobRuns(t *testing.T) {
 				"GITHUB_STEP_SUMMARY=" + filepath.Join(dir, "summary.md"),
 				"FAKE_DIR=" + dir, fmt.Sprintf("FAKE_PREVIEW_STATUS=%d", tc.status), "FAKE_GH_LIST_JQ=" + ghListJQ,
 			}
-			if tc.ghFails {
-				base = append(base, "FAKE_GH_FAIL=1")
+			if tc.ghFails != "" {
+				base = append(base, "FAKE_GH_FAIL="+tc.ghFails)
 			}
 			outputs := map[string]map[string]string{}
 			failed := ""
@@ -181,6 +271,8 @@ func TestDriftJobRuns(t *testing.T) {
 				for _, e := range []*actionlint.Env{wf.Env, d.Env, s.Env} { // later scopes win
 					env = append(env, evalEnv(t, e, tc.stack, outputs)...)
 				}
+				// Wait for a deploy a second at a time, two seconds at most.
+				env = append(env, "DEPLOY_WAIT_SECONDS=2", "DEPLOY_POLL_SECONDS=1")
 				out := filepath.Join(dir, fmt.Sprintf("output-%d", i))
 				script := filepath.Join(dir, fmt.Sprintf("step-%d.sh", i))
 				if err := os.WriteFile(out, nil, 0o644); err != nil {
@@ -213,7 +305,12 @@ func TestDriftJobRuns(t *testing.T) {
 					t.Errorf("step %q fails the job, want step %q to", failed, tc.wantFailed)
 				}
 			}
-			calls := readLines(t, filepath.Join(dir, "gh.log"))
+			var calls []string
+			for _, c := range readLines(t, filepath.Join(dir, "gh.log")) {
+				if !strings.HasPrefix(c, "run ") {
+					calls = append(calls, c)
+				}
+			}
 			if len(calls) != len(tc.wantGh) {
 				t.Errorf("gh ran %d times, want %d: %q", len(calls), len(tc.wantGh), calls)
 			}
@@ -222,8 +319,21 @@ func TestDriftJobRuns(t *testing.T) {
 					t.Errorf("gh call %d is %q, want it to start with %q", i+1, calls[i], want)
 				}
 			}
-			if previews := readLines(t, filepath.Join(dir, "pulumi.log")); len(previews) != 1 || !strings.Contains(previews[0], "--stack "+tc.stack+" ") {
+			var previews []string
+			for _, c := range readLines(t, filepath.Join(dir, "pulumi.log")) {
+				if strings.HasPrefix(c, "preview ") {
+					previews = append(previews, c)
+				}
+			}
+			switch {
+			case tc.noPreview && len(previews) > 0:
+				t.Errorf("pulumi ran as %q, want no preview", previews)
+			case !tc.noPreview && (len(previews) != 1 || !strings.Contains(previews[0], "--stack "+tc.stack+" ")):
 				t.Errorf("pulumi ran as %q, want one preview of stack %s", previews, tc.stack)
+			}
+			summary, _ := os.ReadFile(filepath.Join(dir, "summary.md"))
+			if !strings.Contains(string(summary), tc.wantSummary) {
+				t.Errorf("the job summary lacks %q:\n%s", tc.wantSummary, summary)
 			}
 			if len(tc.wantBodyParts) == 0 {
 				return
@@ -249,9 +359,9 @@ var (
 	stepOutputExpr = regexp.MustCompile(`^steps\.([\w-]+)\.outputs\.([\w-]+)$`)
 )
 
-// evalEnv evaluates an env's values as the runner would, for the expressions the drift job
-// uses (matrix.stack, steps.<id>.outputs.<name>, github.token, github.repository, secrets.*,
-// vars.*); any other expression fails the test. It returns NAME=value pairs.
+// evalEnv evaluates an env's values as the runner would, for the expressions the drift and
+// deploy jobs use (matrix.stack, steps.<id>.outputs.<name>, github.token, github.repository,
+// github.sha, secrets.*, vars.*); any other expression fails the test. It returns NAME=value pairs.
 func evalEnv(t *testing.T, e *actionlint.Env, stack string, outputs map[string]map[string]string) []string {
 	t.Helper()
 	if e == nil {
@@ -271,6 +381,8 @@ func evalEnv(t *testing.T, e *actionlint.Env, stack string, outputs map[string]m
 				return "fake-token"
 			case expr == "github.repository":
 				return "aiprod/aiprod-pubsub"
+			case expr == "github.sha":
+				return pushedSHA
 			case strings.HasPrefix(expr, "secrets."):
 				return "fake-secret"
 			case strings.HasPrefix(expr, "vars."):
@@ -316,4 +428,12 @@ func readLines(t *testing.T, file string) []string {
 		}
 	}
 	return out
+}
+
+// orDefault is seq, or the one answer def when seq is empty.
+func orDefault(seq []string, def string) []string {
+	if len(seq) == 0 {
+		return []string{def}
+	}
+	return seq
 }

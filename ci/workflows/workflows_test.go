@@ -231,3 +231,19 @@ func TestDriftKeepsOutOfTheDeployLock(t *testing.T) {
 		t.Error(f)
 	}
 }
+
+// TestDeployJobsNameTheirStack: every job of deploy.yml that previews or deploys a stack is
+// named "... (<stack>)": the drift check finds a deploy of its stack by that name (gh run view
+// --json jobs), so a job named otherwise would overlap a drift check unseen.
+func TestDeployJobsNameTheirStack(t *testing.T) {
+	t.Parallel()
+	deploy := parseFile(t, filepath.Join(workflowDir, "deploy.yml"))
+	for _, o := range ops(deploy) {
+		if o.command != "preview" && o.command != "up" {
+			continue
+		}
+		if name := str(deploy.Jobs[o.job].Name); !strings.HasSuffix(name, "("+o.stack+")") {
+			t.Errorf("deploy.yml job %q, which runs %s of %q, is named %q; end its name with (%s)", o.job, o.command, o.stack, name, o.stack)
+		}
+	}
+}

@@ -7,10 +7,12 @@
 //	go build -o bin/plan ./cmd/plan
 //	bin/plan --stack dev [--format text|json|markdown|mermaid]
 //	bin/plan --from preview.json [--accept-loss <topic or subscription>]...
+//	bin/plan --stack prod --check-deployable
 //
 // It exits 0 when the change may go ahead; 1 when it must not (a mandatory policy fails, a
 // change drops messages no reviewer accepted, or the preview failed); and 2 for a usage or
-// config error, which it writes to stderr alone. `go run` turns every non-zero status into 1:
+// config error, which it writes to stderr alone. With --check-deployable it only reads the stack
+// file: 0 the stack may be deployed, 1 it sets aiprod-pubsub:deployable to false. `go run` turns every non-zero status into 1:
 // build the binary where the status matters.
 package main
 
@@ -45,6 +47,7 @@ func main() {
 type options struct {
 	stack, config, projectDir, format, from, emitImport, policyConfig string
 	acceptLoss                                                        names
+	checkDeployable                                                   bool
 }
 
 // names is a flag that may be given more than once.
@@ -69,6 +72,7 @@ func (o *options) flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.from, "from", "", "review the `file` written by 'pulumi preview --json' (or by --format json) instead of running the program")
 	fs.StringVar(&o.emitImport, "emit-import", "", "also write to `file` the bulk import file that 'pulumi import --file' reads, to adopt existing resources")
 	fs.StringVar(&o.policyConfig, "policy-config", "", "policy config `file`, as 'pulumi preview --policy-pack-config' takes it (default <project-dir>/policy/config/<stack>.json)")
+	fs.BoolVar(&o.checkDeployable, "check-deployable", false, "only check that the stack's file does not set "+stacks.Namespace+":"+deployableKey+" to false (exit 1 if it does); the deploy workflow runs it before each deploy")
 	fs.Var(&o.acceptLoss, "accept-loss", "accept that the change drops the messages of this topic or subscription (`name`; repeatable)")
 }
 
@@ -94,6 +98,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "plan: %v\n", err)
 		fs.Usage()
 		return exitError
+	}
+	if o.checkDeployable {
+		return o.deployable(stdout, stderr)
 	}
 	p, err := o.build()
 	if err != nil {
@@ -159,6 +166,8 @@ func (o options) check(rest []string) error {
 		errs = append(errs, errors.New("--from reads resources from a preview document; it takes no --config"))
 	case o.from == "" && o.stack == "":
 		errs = append(errs, errors.New("--stack is required (or --from <preview.json>)"))
+	case o.checkDeployable && o.from != "":
+		errs = append(errs, errors.New("--check-deployable reads the stack's file; it takes --stack, not --from"))
 	}
 	return errors.Join(errs...)
 }
