@@ -248,4 +248,3 @@ func (d *DLQ) replayOne(ctx context.Context, l *lease, o *Outcome) error {
 	o.Status = Replayed
 	return nil
 }
-
