@@ -25,6 +25,7 @@ var allowed = map[string][]string{
 	"policy":               {"policy/rules"},
 	"plan":                 {"spec", "inventory", "policy/rules"},
 	"redrive":              {"spec", "schemas"},
+	"pubsubconn":           {}, // a client for Pub/Sub or the emulator, and what to say when it fails
 	"emulator":             {"spec", "inventory", "schemas", "redrive"},
 	"testkit":              {},
 	"testkit/pubsubtest":   {}, // the Pub/Sub client, apart from testkit: only tests that talk to a server link it
@@ -32,8 +33,8 @@ var allowed = map[string][]string{
 	"ci/workflows":         {},
 	"cmd/plan":             {"plan", "policy/rules", "stackrun", "stacks"},
 	"cmd/emulator":         {"emulator", "stackrun", "stacks"},
-	"cmd/emulator/publish": {"schemas"},
-	"cmd/dlq":              {"redrive", "spec", "stackrun", "stacks"},
+	"cmd/emulator/publish": {"schemas", "pubsubconn"},
+	"cmd/dlq":              {"redrive", "pubsubconn", "schemas", "spec", "stackrun", "stacks"},
 	"":                     {"stacks"}, // the program itself
 }
 
