@@ -23,6 +23,18 @@ const (
 	sourcePublishTimeAttr   = deadLetterAttrPrefix + "SourceTopicPublishTime"
 )
 
+// DeadLetterAttributes are the attributes Pub/Sub adds to a message it forwards to a
+// dead-letter topic: from which subscription (a full id), after how many deliveries, and when
+// the message was first published.
+func DeadLetterAttributes(sourceSubscription string, deliveries int, published time.Time) map[string]string {
+	return map[string]string{
+		SourceSubscriptionAttr:  sourceSubscription,
+		sourceProjectAttr:       spec.ParseSubscription(sourceSubscription).Project,
+		sourceDeliveryCountAttr: fmt.Sprint(deliveries),
+		sourcePublishTimeAttr:   published.UTC().Format(time.RFC3339Nano),
+	}
+}
+
 // sources are the queues whose subscriptions dead-letter.
 var sources = []spec.Queue{spec.Jobs, spec.Results}
 
