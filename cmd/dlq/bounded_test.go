@@ -136,9 +136,9 @@ func TestReplayRefusesOtherSubscriptions(t *testing.T) {
 		dlq, jobs int
 	}{
 		{false, exitFailed, "refused: projects/aiprod-dev-000000/topics/aiprod-pipeline-jobs also feeds " +
-			"projects/aiprod-dev-000000/subscriptions/audit, and each of them would get the copies too`, 1, 0},
+			"projects/aiprod-dev-000000/subscriptions/audit, and each of them would get the copies too", 1, 0},
 		{true, exitOK, "note: projects/aiprod-dev-000000/topics/aiprod-pipeline-jobs also feeds " +
-			"projects/aiprod-dev-000000/subscriptions/audit: each of them gets the copies too`, 0, 1},
+			"projects/aiprod-dev-000000/subscriptions/audit: each of them gets the copies too", 0, 1},
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("allow %v", tc.allow), func(t *testing.T) {
