@@ -25,10 +25,14 @@ const EmulatorHostEnv = "PUBSUB_EMULATOR_HOST"
 // StartEmulator is how to start the emulator, for messages.
 const StartEmulator = "go run ./cmd/emulator --stack dev"
 
-// probeTimeout bounds the TCP connection to the emulator that Dial makes first. The client
-// library would retry a refused connection until the caller's deadline; a refused or silent
-// port on loopback is known within this.
-const probeTimeout = 3 * time.Second
+// probeWindow bounds the TCP connections to the emulator that Dial tries first, one every
+// probeRetry while they are refused: an emulator started a moment before (`bin/emulator &`)
+// gets that long to listen. The client library would retry a refused connection until the
+// caller's deadline instead.
+const (
+	probeWindow = 5 * time.Second
+	probeRetry  = 100 * time.Millisecond
+)
 
 // Conn is a Pub/Sub client and where it goes.
 type Conn struct {
@@ -53,12 +57,9 @@ func Dial(ctx context.Context, project, emulator string, timeout time.Duration) 
 		c.Client = client
 		return c, nil
 	}
-	d := net.Dialer{Timeout: probeTimeout}
-	probe, err := d.DialContext(ctx, "tcp", emulator)
-	if err != nil {
-		return nil, fmt.Errorf("nothing answers at %s=%s: %w\n%s", EmulatorHostEnv, emulator, err, c.Hint())
+	if err := probe(ctx, emulator); err != nil {
+		return nil, fmt.Errorf("nothing answers at %s=%s within %s: %w\n%s", EmulatorHostEnv, emulator, probeWindow, err, c.Hint())
 	}
-	_ = probe.Close()
 	conn, err := grpc.NewClient(emulator, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the emulator at %q (%s): %w", emulator, EmulatorHostEnv, err)
@@ -70,6 +71,25 @@ func Dial(ctx context.Context, project, emulator string, timeout time.Duration) 
 	}
 	c.Client, c.conn = client, conn
 	return c, nil
+}
+
+// probe connects to addr over TCP, trying again while the connection is refused, for at most
+// probeWindow.
+func probe(ctx context.Context, addr string) error {
+	ctx, cancel := context.WithTimeout(ctx, probeWindow)
+	defer cancel()
+	var d net.Dialer
+	for {
+		c, err := d.DialContext(ctx, "tcp", addr)
+		if err == nil {
+			return c.Close()
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(probeRetry):
+		}
+	}
 }
 
 // Close closes the client and its connection.
