@@ -30,7 +30,7 @@ const StartEmulator = "go run ./cmd/emulator --stack dev"
 // gets that long to listen. The client library would retry a refused connection until the
 // caller's deadline instead.
 const (
-	probeWindow = 5 * time.Second
+	probeWindow = 3 * time.Second
 	probeRetry  = 100 * time.Millisecond
 )
 
