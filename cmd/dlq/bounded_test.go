@@ -162,3 +162,14 @@ func TestReplayRefusesOtherSubscriptions(t *testing.T) {
 		})
 	}
 }
+
+// TestPoisonOnlyOnTheEmulator: poison writes test dead letters, so without
+// PUBSUB_EMULATOR_HOST it refuses before rendering the stack or reaching anything.
+func TestPoisonOnlyOnTheEmulator(t *testing.T) {
+	t.Parallel()
+	var out, errOut strings.Builder
+	code := run(context.Background(), []string{"poison", "--stack", "dev", "--project-dir", "../.."}, func(string) string { return "" }, &out, &errOut)
+	assert.Equal(t, exitUsage, code)
+	assert.Empty(t, out.String())
+	assert.Contains(t, errOut.String(), "dlq poison: it writes a test dead letter, so it works only against the emulator: set PUBSUB_EMULATOR_HOST")
+}
