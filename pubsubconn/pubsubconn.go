@@ -124,10 +124,10 @@ func (c *Conn) Explain(step string, err error, assumed string) error {
 	switch {
 	case code == codes.NotFound && c.Emulator != "":
 		return fmt.Errorf("%s: %s has no such resource; the name assumes %s (%w)\n"+
-			"Does the emulator serve that stack? It serves the one it was started with, `go run ./cmd/emulator --stack <name>`.",
+			"Does the emulator serve that stack? It serves the one it was started with: `go run ./cmd/emulator --stack <name>`",
 			step, c.Where(), assumed, err)
 	case code == codes.NotFound:
-		return fmt.Errorf("%s: Pub/Sub has no such resource; the name assumes %s (%w)\nIs that stack deployed?", step, assumed, err)
+		return fmt.Errorf("%s: Pub/Sub has no such resource; the name assumes %s (%w)\nIs that stack deployed? `pulumi up` creates it", step, assumed, err)
 	case errors.Is(err, context.DeadlineExceeded) || code == codes.DeadlineExceeded || code == codes.Unavailable:
 		return fmt.Errorf("%s: no answer from %s within --timeout %s (%w)\n%s", step, c.Where(), c.Timeout, err, c.Hint())
 	}

@@ -37,6 +37,7 @@ func TestPstestDeadLettering(t *testing.T) {
 	id := f.srv.PublishOrdered(f.pipeline.Topics[spec.Jobs], []byte("poison"), map[string]string{"job_id": "j1"}, "u1")
 	deliveries := 0
 	for range 10 {
+		//lint:ignore SA1019 pstest honours it and answers at once with what it holds; tests only, never Pub/Sub
 		resp, err := f.client.SubscriptionAdminClient.Pull(ctx, &pubsubpb.PullRequest{Subscription: jobsSub, MaxMessages: 1, ReturnImmediately: true})
 		require.NoError(t, err)
 		if len(resp.ReceivedMessages) == 0 {

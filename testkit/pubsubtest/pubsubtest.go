@@ -26,6 +26,7 @@ func Drain(t testing.TB, c *vkit.SubscriptionAdminClient, sub string) []*pubsubp
 	seen := map[string]bool{}
 	var out []*pubsubpb.PubsubMessage
 	for {
+		//lint:ignore SA1019 pstest honours it and answers at once with what it holds; tests only, never Pub/Sub
 		resp, err := c.Pull(ctx, &pubsubpb.PullRequest{Subscription: sub, MaxMessages: 1000, ReturnImmediately: true})
 		if err != nil {
 			t.Errorf("draining %s: pull: %v", sub, err)
@@ -79,6 +80,7 @@ func NackUntilDeadLettered(t testing.TB, c *vkit.SubscriptionAdminClient, sub, i
 	t.Helper()
 	ctx := context.Background()
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
+		//lint:ignore SA1019 pstest honours it and answers at once with what it holds; tests only, never Pub/Sub
 		resp, err := c.Pull(ctx, &pubsubpb.PullRequest{Subscription: sub, MaxMessages: 10, ReturnImmediately: true})
 		if err != nil {
 			t.Fatalf("delivery %d on %s: %v", attempt, sub, err)
