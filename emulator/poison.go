@@ -99,7 +99,9 @@ func (r *rehearsal) startPoison(ctx context.Context, p Pipeline) (*poisonRun, er
 	// with AssumeSource, which applies only to a dead letter that lacks the attribute, and it
 	// selects the job's dead letter by its message id, so nothing else is touched. Against
 	// Pub/Sub the attribute decides, and a dead letter without it stays in the dlq.
-	pr.dlq, err = redrive.New(r.client, redrive.Pipeline(p), redrive.Options{PullWait: redrivePullWait, AssumeSource: spec.Jobs})
+	// Three empty pulls in a row count as drained (the default), with pauses as short as the
+	// pulls: the in-memory server holds nothing in flight.
+	pr.dlq, err = redrive.New(r.client, redrive.Pipeline(p), redrive.Options{PullWait: redrivePullWait, EmptyBackoff: redrivePullWait, AssumeSource: spec.Jobs})
 	if err != nil {
 		return nil, err
 	}

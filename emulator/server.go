@@ -60,6 +60,9 @@ type Server struct {
 	// offset is added to the wall clock the server reads; the rehearsal moves it forward to
 	// expire ack deadlines without waiting for them.
 	offset atomic.Int64
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Start listens on addr (a loopback address; port 0 picks a free one) and creates the
@@ -127,13 +130,17 @@ func (s *Server) Client(ctx context.Context) (*pubsub.Client, error) {
 	return c, nil
 }
 
-// Close closes the clients' connections and stops the server; queued messages are lost.
+// Close closes the clients' connections and stops the server; queued messages are lost. It
+// may be called again.
 func (s *Server) Close() error {
-	s.mu.Lock()
-	for _, c := range s.conns {
-		_ = c.Close()
-	}
-	s.conns = nil
-	s.mu.Unlock()
-	return s.srv.Close()
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		for _, c := range s.conns {
+			_ = c.Close()
+		}
+		s.conns = nil
+		s.mu.Unlock()
+		s.closeErr = s.srv.Close()
+	})
+	return s.closeErr
 }

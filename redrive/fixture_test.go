@@ -1,8 +1,8 @@
 package redrive
 
 import (
+	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -12,7 +12,6 @@ import (
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"cloud.google.com/go/pubsub/v2/pstest"
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
@@ -23,14 +22,10 @@ import (
 
 	"github.com/aiprod/aiprod-pubsub/schemas"
 	"github.com/aiprod/aiprod-pubsub/spec"
+	"github.com/aiprod/aiprod-pubsub/testkit/pubsubtest"
 )
 
 const project = "redrive-test"
-
-// emptyWait is how long the tests' pulls, and the DLQ's, wait before they count a
-// subscription as empty. pstest answers a pull at once when it holds a message, so this
-// bounds only the empty pulls.
-const emptyWait = 50 * time.Millisecond
 
 // fixture is a pstest server holding one pipeline's topology the way the stacks declare it:
 // an ordered jobs subscription and a results subscription, both dead-lettering to the dlq
@@ -73,10 +68,13 @@ func newFixture(t *testing.T, opts ...pstest.ServerReactorOption) *fixture {
 	return f
 }
 
-// dlq is the fixture's DLQ with test-sized waits.
+// dlq is the fixture's DLQ. Unless o says otherwise, one empty pull counts as drained: pstest
+// answers a pull that finds nothing after its own half second, having looked at everything it
+// holds, so in these tests one empty pull is proof. No wait is shorter than the server's.
 func (f *fixture) dlq(t *testing.T, o Options) *DLQ {
 	t.Helper()
-	o.PullWait = emptyWait
+	o.EmptyPulls = cmp.Or(o.EmptyPulls, 1)
+	o.PullWait = cmp.Or(o.PullWait, time.Minute)
 	d, err := New(f.client, f.pipeline, o)
 	require.NoError(t, err)
 	return d
@@ -111,50 +109,24 @@ func (f *fixture) deadLetter(t *testing.T, l letter) string {
 	return f.srv.PublishOrdered(f.pipeline.Topics[spec.DLQ], []byte(l.data), attrs, l.key)
 }
 
-// drain pulls and acks everything sub gives until a pull finds nothing, and returns the
-// messages in the order they came. On an ordered subscription each key's next message comes
-// only once the one before was acked.
+// drain pulls and acks everything queue q's subscription gives (pubsubtest.Drain).
 func (f *fixture) drain(t *testing.T, q spec.Queue) []*pubsubpb.PubsubMessage {
 	t.Helper()
-	sub := f.pipeline.Subscriptions[q]
-	var out []*pubsubpb.PubsubMessage
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), emptyWait)
-		resp, err := f.client.SubscriptionAdminClient.Pull(ctx, &pubsubpb.PullRequest{Subscription: sub, MaxMessages: 1000})
-		cancel()
-		if status.Code(err) == codes.DeadlineExceeded || errors.Is(err, context.DeadlineExceeded) || len(resp.GetReceivedMessages()) == 0 {
-			return out
-		}
-		// assert, not require: drainAll calls this from other goroutines.
-		if !assert.NoError(t, err) {
-			return out
-		}
-		var ids []string
-		for _, rm := range resp.ReceivedMessages {
-			out = append(out, rm.Message)
-			ids = append(ids, rm.AckId)
-		}
-		if !assert.NoError(t, f.client.SubscriptionAdminClient.Acknowledge(context.Background(), &pubsubpb.AcknowledgeRequest{Subscription: sub, AckIds: ids})) {
-			return out
-		}
-	}
+	return pubsubtest.Drain(t, f.client.SubscriptionAdminClient, f.pipeline.Subscriptions[q])
 }
 
-// drainAll drains the subscriptions of qs at once, each until a pull finds nothing.
+// drainAll drains the subscriptions of qs at once.
 func (f *fixture) drainAll(t *testing.T, qs ...spec.Queue) map[spec.Queue][]*pubsubpb.PubsubMessage {
 	t.Helper()
-	out := map[spec.Queue][]*pubsubpb.PubsubMessage{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
+	var subs []string
 	for _, q := range qs {
-		wg.Go(func() {
-			msgs := f.drain(t, q)
-			mu.Lock()
-			defer mu.Unlock()
-			out[q] = msgs
-		})
+		subs = append(subs, f.pipeline.Subscriptions[q])
 	}
-	wg.Wait()
+	got := pubsubtest.DrainAll(t, f.client.SubscriptionAdminClient, subs...)
+	out := map[spec.Queue][]*pubsubpb.PubsubMessage{}
+	for _, q := range qs {
+		out[q] = got[f.pipeline.Subscriptions[q]]
+	}
 	return out
 }
 

@@ -44,30 +44,50 @@ func (d *DLQ) newLease() *lease {
 	return l
 }
 
-// collect pulls every dead letter the dlq subscription gives, until a pull finds nothing
-// within PullWait or MaxMessages are held, and returns them held, oldest first. complete is
-// false when it stopped at MaxMessages. When ids are given, it stops as soon as it holds all
-// of them: nothing else can be selected.
-func (d *DLQ) collect(ctx context.Context, ids ...string) (l *lease, msgs []*Message, complete bool, err error) {
+// collect pulls every dead letter the dlq subscription gives and returns them held, oldest
+// first, each message id once (a further delivery of a held id becomes one of its Copies). It
+// stops when EmptyPulls pulls in a row brought nothing new (see Options.EmptyPulls) or
+// MaxMessages are held; complete is false when it stopped at MaxMessages. When ids are given,
+// it stops as soon as it holds all of them: nothing else can be selected.
+func (d *DLQ) collect(ctx context.Context, p *progress, ids ...string) (l *lease, msgs []*Message, complete bool, err error) {
 	l = d.newLease()
 	missing := map[string]bool{}
 	for _, id := range ids {
 		missing[id] = true
 	}
+	byID := map[string]*Message{}
+	empty, pause := 0, d.opts.EmptyBackoff
 	for len(msgs) < d.opts.MaxMessages && (len(ids) == 0 || len(missing) > 0) {
 		batch, err := d.pull(ctx, min(batchSize, d.opts.MaxMessages-len(msgs)))
 		if err != nil {
 			return nil, nil, false, errors.Join(err, l.close(ctx))
 		}
-		if len(batch) == 0 {
+		l.hold(ctx, batch)
+		fresh := 0
+		for _, m := range batch {
+			if first := byID[m.ID]; first != nil {
+				first.Copies++
+				first.copyAcks = append(first.copyAcks, m.ackID)
+				continue
+			}
+			byID[m.ID] = m
+			msgs = append(msgs, m)
+			delete(missing, m.ID)
+			fresh++
+		}
+		p.pullCount(fresh, len(batch)-fresh)
+		if fresh > 0 {
+			empty, pause = 0, d.opts.EmptyBackoff
+			continue
+		}
+		if empty++; empty >= d.opts.EmptyPulls {
 			complete = true
 			break
 		}
-		l.hold(ctx, batch)
-		msgs = append(msgs, batch...)
-		for _, m := range batch {
-			delete(missing, m.ID)
+		if err := sleep(ctx, pause); err != nil {
+			return nil, nil, false, errors.Join(fmt.Errorf("pulling from %q: %w", d.sub, err), l.close(ctx))
 		}
+		pause *= 2
 	}
 	complete = complete || (len(ids) > 0 && len(missing) == 0)
 	for _, m := range msgs {
@@ -77,7 +97,19 @@ func (d *DLQ) collect(ctx context.Context, ids ...string) (l *lease, msgs []*Mes
 	return l, msgs, complete, nil
 }
 
-// pull pulls up to n dead letters; none when the subscription has none within PullWait.
+// sleep waits d, or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// pull pulls up to n dead letters; none when the subscription gave none within PullWait.
 func (d *DLQ) pull(ctx context.Context, n int) ([]*Message, error) {
 	pctx, cancel := context.WithTimeout(ctx, d.opts.PullWait)
 	defer cancel()
@@ -87,7 +119,7 @@ func (d *DLQ) pull(ctx context.Context, n int) ([]*Message, error) {
 	case ctx.Err() != nil:
 		return nil, fmt.Errorf("pulling from %q: %w", d.sub, ctx.Err())
 	case pctx.Err() != nil || status.Code(err) == codes.DeadlineExceeded:
-		return nil, nil // nothing more within PullWait
+		return nil, nil // an empty pull
 	default:
 		return nil, fmt.Errorf("pulling from %q: %w", d.sub, err)
 	}
@@ -100,6 +132,9 @@ func (d *DLQ) pull(ctx context.Context, n int) ([]*Message, error) {
 
 // hold adds msgs to the lease and gives them the lease's deadline at once.
 func (l *lease) hold(ctx context.Context, msgs []*Message) {
+	if len(msgs) == 0 {
+		return
+	}
 	ids := make([]string, len(msgs))
 	for i, m := range msgs {
 		ids[i] = m.ackID
@@ -172,9 +207,11 @@ func (l *lease) drop(msgs []*Message) []string {
 	defer l.mu.Unlock()
 	var ids []string
 	for _, m := range msgs {
-		if l.held[m.ackID] {
-			delete(l.held, m.ackID)
-			ids = append(ids, m.ackID)
+		for _, id := range m.ackIDs() {
+			if l.held[id] {
+				delete(l.held, id)
+				ids = append(ids, id)
+			}
 		}
 	}
 	return ids

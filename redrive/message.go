@@ -23,6 +23,18 @@ const (
 	sourcePublishTimeAttr   = deadLetterAttrPrefix + "SourceTopicPublishTime"
 )
 
+// DeadLetterAttributes are the attributes Pub/Sub adds to a message it forwards to a
+// dead-letter topic: from which subscription (a full id), after how many deliveries, and when
+// the message was first published.
+func DeadLetterAttributes(sourceSubscription string, deliveries int, published time.Time) map[string]string {
+	return map[string]string{
+		SourceSubscriptionAttr:  sourceSubscription,
+		sourceProjectAttr:       spec.ParseSubscription(sourceSubscription).Project,
+		sourceDeliveryCountAttr: fmt.Sprint(deliveries),
+		sourcePublishTimeAttr:   published.UTC().Format(time.RFC3339Nano),
+	}
+}
+
 // sources are the queues whose subscriptions dead-letter.
 var sources = []spec.Queue{spec.Jobs, spec.Results}
 
@@ -50,7 +62,13 @@ type Message struct {
 	Contract    spec.Contract
 	ContractErr error
 
-	ackID string
+	// Copies counts the further deliveries of this message id during the operation: Pub/Sub
+	// may redeliver a message, and the emulator forwards a dead letter to the dlq again and
+	// again. They are acknowledged with the message, only once it is replayed or purged.
+	Copies int
+
+	ackID    string
+	copyAcks []string // the ack ids of the copies
 	// original is when the message was first published: the source publish time attribute
 	// when present, else the dead letter's own publish time.
 	original time.Time
@@ -76,6 +94,9 @@ func newMessage(rm *pubsubpb.ReceivedMessage) *Message {
 	}
 	return m
 }
+
+// ackIDs are the ack ids of m and of its copies.
+func (m *Message) ackIDs() []string { return append([]string{m.ackID}, m.copyAcks...) }
 
 // byOriginal orders messages as they were first published, which is the order their ordering
 // keys promise.

@@ -36,7 +36,9 @@ func (d *DLQ) Purge(ctx context.Context, sel Selection, out Sink) (*Report, erro
 	if sel.Filter.Empty() {
 		return nil, ErrNoFilter
 	}
-	l, msgs, complete, err := d.collect(ctx, sel.Filter.IDs...)
+	p := d.startProgress("purged")
+	defer p.stop()
+	l, msgs, complete, err := d.collect(ctx, p, sel.Filter.IDs...)
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +49,7 @@ func (d *DLQ) Purge(ctx context.Context, sel Selection, out Sink) (*Report, erro
 		return nil, errors.Join(fmt.Errorf("writing the dead letters to purge: %w; nothing was purged", err), relErr, l.close(ctx))
 	}
 	rep := &Report{NotSelected: len(others), Complete: complete, done: Purged}
-	p := d.newProgress("purged", len(selected))
+	p.act(len(selected), false)
 	for chunk := range slices.Chunk(selected, batchSize) {
 		status, err := Purged, error(nil)
 		if ctx.Err() != nil {
@@ -58,6 +60,9 @@ func (d *DLQ) Purge(ctx context.Context, sel Selection, out Sink) (*Report, erro
 		for _, m := range chunk {
 			o := &Outcome{Message: m, Status: status, Err: err}
 			rep.Outcomes = append(rep.Outcomes, o)
+			if status == Purged {
+				rep.Duplicates += m.Copies
+			}
 			p.done(o)
 		}
 	}

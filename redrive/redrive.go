@@ -41,9 +41,23 @@ type Options struct {
 	// Publish republishes a dead letter; nil uses the client's Publish RPC. Tests make it fail
 	// on purpose.
 	Publish PublishFunc
-	// PullWait is how long a pull waits for more dead letters before the dlq counts as drained.
+	// PullWait is how long one pull waits for dead letters before it counts as empty.
 	// Default 5 s.
 	PullWait time.Duration
+	// EmptyPulls is how many pulls in a row must bring nothing new before the dlq counts as
+	// drained. Pub/Sub may answer a pull with fewer messages than asked, even none, while more
+	// wait, and its API has no count of undelivered messages (that is a Cloud Monitoring
+	// metric, minutes late), so one empty pull proves nothing. A pull that brings only
+	// messages already held (a redelivery, or the emulator forwarding a dead letter again)
+	// brings nothing new. Default 3.
+	EmptyPulls int
+	// EmptyBackoff is the pause after the first empty pull; it doubles after each further one.
+	// Default 250 ms.
+	EmptyBackoff time.Duration
+	// AllowOtherSubscriptions lets replay publish to a topic that has subscriptions besides the
+	// one the dead letter came from; each of them gets the copy too. Without it, such dead
+	// letters stay in the dlq.
+	AllowOtherSubscriptions bool
 	// MaxMessages is the most dead letters one operation holds. Default 10000.
 	MaxMessages int
 	// Parallel is how many ordering keys are replayed at once. Default 4.
@@ -53,13 +67,19 @@ type Options struct {
 	// not, and a message published to the dlq topic by hand lack it. Empty leaves such a
 	// message in the dlq.
 	AssumeSource spec.Queue
-	// Progress gets a line every ProgressEvery finished messages and one for each message that
-	// is not replayed or purged; nil gets nothing.
+	// Progress gets a line of counts (pulled, replayed, left) every ProgressInterval and every
+	// ProgressEvery finished messages; nil gets nothing. What became of each message is in the
+	// Report, not here, so that a terminal showing both shows it once.
 	Progress io.Writer
 	// ProgressEvery defaults to 100.
 	ProgressEvery int
+	// ProgressInterval defaults to 2 s.
+	ProgressInterval time.Duration
 	// Now is the clock that ages are measured with; nil is time.Now.
 	Now func() time.Time
+
+	// ticks replaces the ProgressInterval ticker in tests.
+	ticks <-chan time.Time
 }
 
 // DLQ is one pipeline's dead-letter subscription.
@@ -67,16 +87,20 @@ type DLQ struct {
 	pipeline  Pipeline
 	sub       string
 	admin     *vkit.SubscriptionAdminClient
+	topics    *vkit.TopicAdminClient
 	opts      Options
 	contracts map[schemas.Kind]*schemas.Schema
 }
 
 // Defaults of Options.
 const (
-	defaultPullWait      = 5 * time.Second
-	defaultMaxMessages   = 10000
-	defaultParallel      = 4
-	defaultProgressEvery = 100
+	defaultPullWait         = 5 * time.Second
+	defaultEmptyPulls       = 3
+	defaultEmptyBackoff     = 250 * time.Millisecond
+	defaultMaxMessages      = 10000
+	defaultParallel         = 4
+	defaultProgressEvery    = 100
+	defaultProgressInterval = 2 * time.Second
 )
 
 // New returns the dlq of pipeline p, reached through client.
@@ -96,13 +120,16 @@ func New(client *pubsub.Client, p Pipeline, o Options) (*DLQ, error) {
 		o.Publish = rpcPublish(client.TopicAdminClient)
 	}
 	o.PullWait = orDefault(o.PullWait, defaultPullWait)
+	o.EmptyPulls = orDefault(o.EmptyPulls, defaultEmptyPulls)
+	o.EmptyBackoff = orDefault(o.EmptyBackoff, defaultEmptyBackoff)
+	o.ProgressInterval = orDefault(o.ProgressInterval, defaultProgressInterval)
 	o.MaxMessages = orDefault(o.MaxMessages, defaultMaxMessages)
 	o.Parallel = orDefault(o.Parallel, defaultParallel)
 	o.ProgressEvery = orDefault(o.ProgressEvery, defaultProgressEvery)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &DLQ{pipeline: p, sub: sub, admin: client.SubscriptionAdminClient, opts: o, contracts: contracts}, nil
+	return &DLQ{pipeline: p, sub: sub, admin: client.SubscriptionAdminClient, topics: client.TopicAdminClient, opts: o, contracts: contracts}, nil
 }
 
 func orDefault[T int | time.Duration](v, def T) T {
@@ -143,7 +170,10 @@ func rpcPublish(c *vkit.TopicAdminClient) PublishFunc {
 
 // Inspection is one look at the dlq: every dead letter it gave, oldest first.
 type Inspection struct {
+	// Messages are the dead letters, each once, however often it was delivered.
 	Messages []*Message
+	// Duplicates counts the deliveries of a message already held (see Message.Copies).
+	Duplicates int
 	// Complete is false when the dlq held more than MaxMessages; Messages are those pulled.
 	Complete bool
 }
@@ -151,12 +181,23 @@ type Inspection struct {
 // Inspect pulls every dead letter and releases each at once (ack deadline 0), consuming none.
 // A pull counts as a delivery on the dlq subscription only (see Check).
 func (d *DLQ) Inspect(ctx context.Context) (*Inspection, error) {
-	l, msgs, complete, err := d.collect(ctx)
+	p := d.startProgress("inspected")
+	defer p.stop()
+	l, msgs, complete, err := d.collect(ctx, p)
 	if err != nil {
 		return nil, err
 	}
 	if err := l.close(ctx); err != nil {
 		return nil, err
 	}
-	return &Inspection{Messages: msgs, Complete: complete}, nil
+	return &Inspection{Messages: msgs, Duplicates: duplicates(msgs), Complete: complete}, nil
+}
+
+// duplicates counts the further deliveries of msgs.
+func duplicates(msgs []*Message) int {
+	n := 0
+	for _, m := range msgs {
+		n += m.Copies
+	}
+	return n
 }

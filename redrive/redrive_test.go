@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiprod/aiprod-pubsub/spec"
+	"github.com/aiprod/aiprod-pubsub/testkit/pubsubtest"
 )
 
 // TestPstestDeadLettering pins what the emulator's server (pstest v2.9.0) does when it
@@ -35,10 +37,10 @@ func TestPstestDeadLettering(t *testing.T) {
 	id := f.srv.PublishOrdered(f.pipeline.Topics[spec.Jobs], []byte("poison"), map[string]string{"job_id": "j1"}, "u1")
 	deliveries := 0
 	for range 10 {
-		pctx, cancel := context.WithTimeout(ctx, emptyWait)
-		resp, err := f.client.SubscriptionAdminClient.Pull(pctx, &pubsubpb.PullRequest{Subscription: jobsSub, MaxMessages: 1})
-		cancel()
-		if err != nil || len(resp.ReceivedMessages) == 0 {
+		//lint:ignore SA1019 pstest honours it and answers at once with what it holds; tests only, never Pub/Sub
+		resp, err := f.client.SubscriptionAdminClient.Pull(ctx, &pubsubpb.PullRequest{Subscription: jobsSub, MaxMessages: 1, ReturnImmediately: true})
+		require.NoError(t, err)
+		if len(resp.ReceivedMessages) == 0 {
 			break
 		}
 		deliveries++
@@ -57,9 +59,13 @@ func TestPstestDeadLettering(t *testing.T) {
 
 	assert.Zero(t, f.srv.Message(id).Acks, "not acked on the jobs subscription")
 	f.srv.PublishOrdered(f.pipeline.Topics[spec.Jobs], []byte("next"), nil, "u1")
-	after := f.drainAll(t, spec.Jobs, spec.DLQ)
-	assert.Empty(t, after[spec.Jobs], "u1's next job is stuck behind the dead-lettered one")
-	assert.NotEmpty(t, after[spec.DLQ], "the dead letter, acked on the dlq, is forwarded again")
+	assert.Empty(t, f.drain(t, spec.Jobs), "u1's next job is stuck behind the dead-lettered one")
+	// The dlq was drained (acked) above. A pull that waits (pstest waits half a second when it
+	// holds nothing, then looks again) gets the dead letter once more.
+	again, err := f.client.SubscriptionAdminClient.Pull(ctx, &pubsubpb.PullRequest{Subscription: f.pipeline.Subscriptions[spec.DLQ], MaxMessages: 10})
+	require.NoError(t, err)
+	require.NotEmpty(t, again.ReceivedMessages, "the dead letter, acked on the dlq, is forwarded again")
+	assert.Equal(t, id, again.ReceivedMessages[0].Message.MessageId)
 }
 
 func TestReplayMovesExactlyN(t *testing.T) {
@@ -307,7 +313,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 				got = append(got, o.Status)
 			}
 			assert.Equal(t, tc.want, got)
-			assert.Empty(t, progress.String(), "a dry run's report is the whole story")
+			assert.NotContains(t, progress.String(), "done:", "a dry run's report is the whole story")
 			after := f.drainAll(t, spec.Jobs, spec.Results, spec.DLQ)
 			assert.Empty(t, after[spec.Jobs], "nothing published")
 			assert.Empty(t, after[spec.Results], "nothing published")
@@ -493,21 +499,234 @@ func TestSourceAttribute(t *testing.T) {
 }
 
 // TestSelectionByIDStopsPulling: a selection by message ids stops pulling once it holds them
-// all, so it does not wait out PullWait on an empty pull.
+// all: it makes no pull beyond the one that brought them, let alone an empty one.
 func TestSelectionByIDStopsPulling(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
+	pulls := &pullCounter{}
+	f := newFixture(t, pstest.ServerReactorOption{FuncName: "Pull", Reactor: pulls})
 	want := f.deadLetter(t, letter{source: spec.Jobs, key: "u1", data: job(t, "j1", "u1")})
 	f.deadLetter(t, letter{source: spec.Jobs, key: "u2", data: job(t, "j2", "u2")})
-	d, err := New(f.client, f.pipeline, Options{PullWait: 5 * time.Second})
+	rep, err := f.dlq(t, Options{EmptyPulls: 3}).Replay(context.Background(), Selection{Filter: Filter{IDs: []string{want}}}, false)
 	require.NoError(t, err)
-	start := time.Now()
-	rep, err := d.Replay(context.Background(), Selection{Filter: Filter{IDs: []string{want}}}, false)
-	require.NoError(t, err)
-	assert.Less(t, time.Since(start), 2*time.Second, "it waited for an empty pull")
+	assert.Equal(t, int32(1), pulls.n.Load(), "pulls made")
 	require.Len(t, rep.Outcomes, 1)
 	assert.Equal(t, want, rep.Outcomes[0].Message.ID)
 	assert.Equal(t, Replayed, rep.Outcomes[0].Status)
 	assert.True(t, rep.Complete)
 	assert.Len(t, f.drain(t, spec.DLQ), 1, "the other stays")
+}
+
+// pullCounter is a pstest reactor that counts Pull requests and answers the first empty of
+// them with an empty response, as Pub/Sub may while messages wait.
+type pullCounter struct {
+	n     atomic.Int32
+	empty int32
+}
+
+func (p *pullCounter) React(any) (bool, any, error) {
+	if p.n.Add(1) <= p.empty {
+		return true, &pubsubpb.PullResponse{}, nil
+	}
+	return false, nil, nil
+}
+
+// TestDrainedNeedsEvidence: Pub/Sub may answer a pull with no message while dead letters wait.
+// The dlq counts as drained only after EmptyPulls empty pulls in a row.
+func TestDrainedNeedsEvidence(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name              string
+		empty, emptyPulls int32
+		want              int
+	}{
+		{"two empty answers, three needed", 2, 3, 3},
+		{"one empty answer, the default three needed", 1, 0, 3},
+		{"three empty answers, three needed", 3, 3, 0},
+		{"one empty answer, one needed", 1, 1, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, pstest.ServerReactorOption{FuncName: "Pull", Reactor: &pullCounter{empty: tc.empty}})
+			for i := range 3 {
+				f.deadLetter(t, letter{source: spec.Jobs, key: "u", data: job(t, fmt.Sprint(i), "u")})
+			}
+			d, err := New(f.client, f.pipeline, Options{EmptyPulls: int(tc.emptyPulls), EmptyBackoff: time.Millisecond})
+			require.NoError(t, err)
+			insp, err := d.Inspect(context.Background())
+			require.NoError(t, err)
+			assert.Len(t, insp.Messages, tc.want)
+		})
+	}
+}
+
+// TestLanesByTopicAndKey: the same ordering key on two topics is two lanes. A failure on the
+// jobs topic holds back that key's later jobs only, not a result with the same key.
+func TestLanesByTopicAndKey(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, pstest.ServerReactorOption{FuncName: "Publish",
+		Reactor: schemaReactor{topic: spec.TopicID(project, "t-jobs"), contract: spec.JobContract}})
+	base := time.Now().Add(-time.Hour)
+	f.deadLetter(t, letter{source: spec.Jobs, key: "u1", data: "not a job", original: base})
+	f.deadLetter(t, letter{source: spec.Results, key: "u1", data: `{"job_id":"r1"}`, original: base.Add(time.Second)})
+	f.deadLetter(t, letter{source: spec.Jobs, key: "u1", data: job(t, "j2", "u1"), original: base.Add(2 * time.Second)})
+	rep, err := f.dlq(t, Options{}).Replay(context.Background(), Selection{}, false)
+	require.NoError(t, err)
+	var got []Status
+	for _, o := range rep.Outcomes {
+		got = append(got, o.Status)
+	}
+	assert.Equal(t, []Status{Failed, Replayed, Skipped}, got)
+	assert.Len(t, f.drain(t, spec.Results), 1, "the result went back")
+}
+
+// events is an ordered log of what a test saw happen, written from several goroutines.
+type events struct {
+	mu  sync.Mutex
+	log []string
+}
+
+func (e *events) add(s string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.log = append(e.log, s)
+}
+
+func (e *events) all() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.log)
+}
+
+// ackLogger is a pstest reactor that logs each Acknowledge request on sub and lets it through.
+type ackLogger struct {
+	sub string
+	ev  *events
+}
+
+func (a ackLogger) React(req any) (bool, any, error) {
+	if r, ok := req.(*pubsubpb.AcknowledgeRequest); ok && r.Subscription == a.sub {
+		a.ev.add("ack " + strings.Join(r.AckIds, " "))
+	}
+	return false, nil, nil
+}
+
+// TestReforwardedDeadLetterReplayedOnce: the in-memory server forwards a dead letter to the
+// dlq again and again (TestPstestDeadLettering), so the same message id keeps coming. The
+// replay finishes anyway, publishes the one copy once, and acks the dead letter and its
+// duplicate deliveries only after that copy was confirmed.
+func TestReforwardedDeadLetterReplayedOnce(t *testing.T) {
+	t.Parallel()
+	ev := &events{}
+	f := newFixture(t, pstest.ServerReactorOption{FuncName: "Acknowledge",
+		Reactor: ackLogger{sub: spec.SubscriptionID(project, "t-dlq-sub"), ev: ev}})
+	id := f.srv.Publish(f.pipeline.Topics[spec.Jobs], []byte(job(t, "j1", "u1")), map[string]string{"job_id": "j1"})
+	pubsubtest.NackUntilDeadLettered(t, f.client.SubscriptionAdminClient, f.pipeline.Subscriptions[spec.Jobs], id, 5)
+
+	real := rpcPublish(f.client.TopicAdminClient)
+	o := Options{AssumeSource: spec.Jobs, EmptyPulls: 3, EmptyBackoff: 20 * time.Millisecond,
+		Publish: func(ctx context.Context, topic string, m *pubsubpb.PubsubMessage) (string, error) {
+			newID, err := real(ctx, topic, m)
+			ev.add("published " + newID)
+			return newID, err
+		}}
+	rep, err := f.dlq(t, o).Replay(context.Background(), Selection{}, false)
+	require.NoError(t, err)
+	require.Len(t, rep.Outcomes, 1, "one dead letter, however often it came")
+	assert.Equal(t, id, rep.Outcomes[0].Message.ID)
+	assert.Equal(t, Replayed, rep.Outcomes[0].Status)
+	assert.GreaterOrEqual(t, rep.Duplicates, 1, "the server forwarded it again while it was held")
+	assert.Contains(t, rep.Summary(), "duplicate deliveries of them acked with them")
+
+	log := ev.all()
+	require.NotEmpty(t, log)
+	assert.Equal(t, "published "+rep.Outcomes[0].NewID, log[0], "nothing acked before the copy was confirmed: %q", log)
+	assert.Len(t, slices.DeleteFunc(slices.Clone(log), func(s string) bool { return !strings.HasPrefix(s, "published") }), 1, "one copy: %q", log)
+	copies := pubsubtest.Drain(t, f.client.SubscriptionAdminClient, f.pipeline.Subscriptions[spec.Jobs])
+	require.Len(t, copies, 1, "the copy arrives once")
+	assert.Equal(t, rep.Outcomes[0].NewID, copies[0].MessageId)
+}
+
+// TestOtherSubscriptions: a topic with subscriptions besides the source would give each of
+// them the copy. Replay refuses it and names them, unless allowed.
+func TestOtherSubscriptions(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		allow      bool
+		jobs       Status
+		auditGets  int
+		jobsArrive int
+	}{
+		{false, Left, 0, 0},
+		{true, Replayed, 1, 1},
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("allow %v", tc.allow), func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			audit := spec.SubscriptionID(project, "t-jobs-audit")
+			_, err := f.srv.GServer.CreateSubscription(context.Background(), &pubsubpb.Subscription{Name: audit, Topic: f.pipeline.Topics[spec.Jobs]})
+			require.NoError(t, err)
+			f.deadLetter(t, letter{source: spec.Jobs, key: "u1", data: job(t, "j1", "u1")})
+			f.deadLetter(t, letter{source: spec.Results, data: `{"job_id":"r1"}`})
+			rep, err := f.dlq(t, Options{AllowOtherSubscriptions: tc.allow}).Replay(context.Background(), Selection{}, false)
+			require.NoError(t, err)
+			assert.Equal(t, map[string][]string{f.pipeline.Topics[spec.Jobs]: {audit}}, rep.OtherSubscriptions)
+			for _, o := range rep.Outcomes {
+				if o.Message.Source == spec.Results {
+					assert.Equal(t, Replayed, o.Status, "the results topic has no other subscription")
+					continue
+				}
+				assert.Equal(t, tc.jobs, o.Status)
+				if !tc.allow {
+					assert.ErrorIs(t, o.Err, ErrOtherSubscriptions)
+					assert.ErrorContains(t, o.Err, `also feeds "`+audit+`"`)
+				}
+			}
+			assert.Len(t, pubsubtest.Drain(t, f.client.SubscriptionAdminClient, audit), tc.auditGets)
+			assert.Len(t, f.drain(t, spec.Jobs), tc.jobsArrive)
+			assert.Len(t, f.drain(t, spec.DLQ), 1-tc.jobsArrive, "a refused dead letter stays")
+		})
+	}
+}
+
+// TestProgressOnEveryTick: while a replay waits on a publish, each tick of the progress clock
+// writes a line of counts; no line names a single message (the report does, once).
+func TestProgressOnEveryTick(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	id := f.deadLetter(t, letter{source: spec.Jobs, key: "u1", data: job(t, "j1", "u1")})
+	f.deadLetter(t, letter{source: spec.Jobs, data: "no job"})
+	ticks := make(chan time.Time)
+	publishing, release := make(chan struct{}), make(chan struct{})
+	var progress recorder
+	o := Options{Progress: &progress, ticks: ticks, Parallel: 1,
+		Publish: func(ctx context.Context, topic string, m *pubsubpb.PubsubMessage) (string, error) {
+			if json.Valid(m.Data) {
+				close(publishing)
+				<-release
+				return rpcPublish(f.client.TopicAdminClient)(ctx, topic, m)
+			}
+			return "", fmt.Errorf("injected failure")
+		}}
+	done := make(chan *Report)
+	go func() {
+		rep, err := f.dlq(t, o).Replay(context.Background(), Selection{}, false)
+		assert.NoError(t, err)
+		done <- rep
+	}()
+	<-publishing
+	ticks <- time.Now()
+	ticks <- time.Now() // the second send returns once the first tick's line is written
+	assert.Contains(t, progress.String(), "/2 done: 0 replayed")
+	assert.Contains(t, progress.String(), "(pulled 2, 0 duplicate deliveries)")
+	close(release)
+	rep := <-done
+	assert.Equal(t, 1, rep.Count(Replayed))
+	assert.Equal(t, 1, rep.Count(Failed))
+	assert.Contains(t, progress.String(), "2/2 done: 1 replayed, 1 failed")
+	assert.NotContains(t, progress.String(), id, "no line of its own for a message")
+	for _, o := range rep.Outcomes {
+		assert.NotContains(t, progress.String(), o.Message.ID)
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"sync"
 )
 
@@ -51,6 +50,12 @@ type Report struct {
 	NotSelected int
 	// Complete is false when the dlq held more than MaxMessages: the rest was not looked at.
 	Complete bool
+	// Duplicates counts the further deliveries of the dead letters replayed or purged, acked
+	// with them (see Message.Copies).
+	Duplicates int
+	// OtherSubscriptions are, for each topic a replay publishes to (or would, or refused to),
+	// its subscriptions other than the one the dead letters came from: each gets the copy too.
+	OtherSubscriptions map[string][]string
 	// done is the status of a dead letter that went as asked.
 	done Status
 }
@@ -83,18 +88,25 @@ func (r *Report) Summary() string {
 	if n := r.Count(NotAcked); n > 0 {
 		s += fmt.Sprintf(", %d republished but not acked (still in the dlq)", n)
 	}
-	return s + fmt.Sprintf("; %d not selected", r.NotSelected)
+	s += fmt.Sprintf("; %d not selected", r.NotSelected)
+	if r.Duplicates > 0 {
+		s += fmt.Sprintf("; %d duplicate deliveries of them acked with them", r.Duplicates)
+	}
+	return s
 }
 
 // Replay republishes the dead letters sel selects, each to the topic of the subscription it
 // was dead-lettered from, with its data, attributes (less the ones Pub/Sub added) and ordering
-// key, oldest first. It acks a dead letter only once the server has confirmed its copy.
-// The dead letters of one ordering key go one at a time, in order. After a failure, the rest
-// of that key stays in the dlq. Whatever is not replayed is released back to the dlq. With
-// dryRun it publishes and acks nothing, and the report says what it would do. A cancelled ctx
-// stops it between messages.
+// key, oldest first. It acks a dead letter, and any further delivery of its message id, only
+// once the server has confirmed its one copy. The dead letters of one topic and ordering key
+// go one at a time, in order. After a failure, the rest of that lane stays in the dlq. A topic
+// with other subscriptions than the source is refused unless AllowOtherSubscriptions. Whatever
+// is not replayed is released back to the dlq. With dryRun it publishes and acks nothing, and
+// the report says what it would do. A cancelled ctx stops it between messages.
 func (d *DLQ) Replay(ctx context.Context, sel Selection, dryRun bool) (*Report, error) {
-	l, msgs, complete, err := d.collect(ctx, sel.Filter.IDs...)
+	p := d.startProgress("replayed")
+	defer p.stop()
+	l, msgs, complete, err := d.collect(ctx, p, sel.Filter.IDs...)
 	if err != nil {
 		return nil, err
 	}
@@ -107,29 +119,52 @@ func (d *DLQ) Replay(ctx context.Context, sel Selection, dryRun bool) (*Report, 
 	for _, m := range selected {
 		rep.Outcomes = append(rep.Outcomes, &Outcome{Message: m})
 	}
+	refused, err := d.checkTopics(ctx, rep)
+	if err != nil {
+		return nil, errors.Join(err, relErr, l.close(ctx))
+	}
 	ls := lanes(rep.Outcomes)
-	p := d.newProgress("replayed", len(rep.Outcomes))
+	p.act(len(rep.Outcomes), dryRun)
+	step := func(o *Outcome) error { return d.replayOne(ctx, l, o) }
 	if dryRun {
-		p.w = nil // the report is the whole story
-		for _, lane := range ls {
-			d.walk(lane, p, func(*Outcome) error { return nil })
+		step = func(*Outcome) error { return nil }
+	}
+	d.replayLanes(ls, p, func(o *Outcome) error {
+		if err := refused[o.Message.Topic]; err != nil {
+			return err
 		}
-	} else {
-		d.replayLanes(ctx, l, ls, p)
+		return step(o)
+	})
+	for _, o := range rep.Outcomes {
+		if o.Status == Replayed {
+			rep.Duplicates += o.Message.Copies
+		}
 	}
 	return rep, errors.Join(relErr, l.close(ctx))
 }
 
-// lanes groups outcomes by ordering key, keeping their order. A dead letter without a key
-// is a lane of its own.
+// laneKey names a lane: the dead letters of one topic and ordering key, which must go in
+// order. The same key on two topics is two lanes: ordering holds per topic.
+type laneKey struct{ topic, key string }
+
+// lanes groups outcomes by topic and ordering key, keeping their order. A dead letter without
+// a key is a lane of its own. A dead letter whose topic is unknown might belong to any topic,
+// so its key is one lane across topics: it stays, and so does what follows it with that key.
 func lanes(outs []*Outcome) [][]*Outcome {
-	var ls [][]*Outcome
-	byKey := map[string]int{}
+	unknown := map[string]bool{}
 	for _, o := range outs {
-		key := o.Message.OrderingKey
-		if key == "" {
+		unknown[o.Message.OrderingKey] = unknown[o.Message.OrderingKey] || o.Message.Topic == ""
+	}
+	var ls [][]*Outcome
+	byKey := map[laneKey]int{}
+	for _, o := range outs {
+		key := laneKey{o.Message.Topic, o.Message.OrderingKey}
+		if key.key == "" {
 			ls = append(ls, []*Outcome{o})
 			continue
+		}
+		if unknown[key.key] {
+			key.topic = ""
 		}
 		i, ok := byKey[key]
 		if !ok {
@@ -142,14 +177,14 @@ func lanes(outs []*Outcome) [][]*Outcome {
 	return ls
 }
 
-// replayLanes replays the lanes, Parallel at a time.
-func (d *DLQ) replayLanes(ctx context.Context, l *lease, ls [][]*Outcome, p *progress) {
+// replayLanes walks the lanes with step, Parallel at a time.
+func (d *DLQ) replayLanes(ls [][]*Outcome, p *progress, step func(*Outcome) error) {
 	work := make(chan []*Outcome)
 	var wg sync.WaitGroup
 	for range d.opts.Parallel {
 		wg.Go(func() {
 			for lane := range work {
-				d.walk(lane, p, func(o *Outcome) error { return d.replayOne(ctx, l, o) })
+				d.walk(lane, p, step)
 			}
 		})
 	}
@@ -212,37 +247,4 @@ func (d *DLQ) replayOne(ctx context.Context, l *lease, o *Outcome) error {
 	}
 	o.Status = Replayed
 	return nil
-}
-
-// progress writes a line every few finished dead letters, and one for each that stays.
-type progress struct {
-	w     io.Writer
-	verb  string
-	every int
-	total int
-
-	mu     sync.Mutex
-	n      int
-	counts map[Status]int
-}
-
-func (d *DLQ) newProgress(verb string, total int) *progress {
-	return &progress{w: d.opts.Progress, verb: verb, every: d.opts.ProgressEvery, total: total, counts: map[Status]int{}}
-}
-
-func (p *progress) done(o *Outcome) {
-	if p.w == nil {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.n++
-	p.counts[o.Status]++
-	if o.Err != nil {
-		fmt.Fprintf(p.w, "%s %s: %v\n", o.Status, o.Message.ID, o.Err)
-	}
-	if p.n%p.every == 0 || p.n == p.total {
-		fmt.Fprintf(p.w, "%d/%d done: %d %s, %d failed, %d skipped, %d left\n", p.n, p.total,
-			p.counts[Replayed]+p.counts[Purged]+p.counts[WouldReplay], p.verb, p.counts[Failed], p.counts[Skipped], p.counts[Left])
-	}
 }

@@ -79,6 +79,24 @@ func ReadmeBlocks(t testing.TB, pkg, path string, blocks map[string]string) {
 	}
 }
 
+// ReadmeBlock returns the body of the block named name in the README at path: the lines
+// between "<!-- name: begin -->" and "<!-- name: end -->". Tests run the commands such a block
+// shows, so that the README's walkthroughs work as written.
+func ReadmeBlock(t testing.TB, path, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(data)
+	begin, end := "<!-- "+name+": begin -->\n", "<!-- "+name+": end -->"
+	i, j := strings.Index(doc, begin), strings.Index(doc, end)
+	if i < 0 || j < i {
+		t.Fatalf("%s has no %q block: add the lines %q and %q, in that order", path, name, strings.TrimSpace(begin), end)
+	}
+	return doc[i+len(begin) : j]
+}
+
 // replaceBlock swaps what lies between the begin and end markers named name.
 func replaceBlock(doc, name, body string) (string, error) {
 	begin, end := "<!-- "+name+": begin -->\n", "<!-- "+name+": end -->"

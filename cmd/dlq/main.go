@@ -6,6 +6,9 @@
 //	dlq inspect --stack dev [--pipeline <name>] [--page-size 20]
 //	dlq replay  --stack dev [--attr k=v]... [--older-than 1h] [--id <id>]... [--limit N] [--yes]
 //	dlq purge   --stack dev (--attr k=v | --older-than 1h | --id <id>)... --out purged.jsonl --yes
+//	dlq poison  --stack dev [--user u1]     (the emulator only: one test dead letter)
+//
+// --timeout bounds every subcommand as a whole; progress goes to stderr every few seconds.
 //
 // Exit status: 0 every selected dead letter was replayed or purged (or a dry run, or an
 // inspection); 1 some failed or were left in the dlq, or Pub/Sub could not be reached; 2 a
@@ -15,6 +18,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -23,6 +27,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aiprod/aiprod-pubsub/pubsubconn"
 	"github.com/aiprod/aiprod-pubsub/redrive"
 )
 
@@ -43,45 +48,58 @@ func main() {
 }
 
 // run runs the command with args and returns its exit status. getenv is the environment:
-// PUBSUB_EMULATOR_HOST chooses the emulator.
+// PUBSUB_EMULATOR_HOST chooses the emulator. --timeout bounds everything after the flags.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	o, code := parse(args, stderr)
 	if code != exitOK || o.help {
 		return code
+	}
+	emulator := getenv(pubsubconn.EmulatorHostEnv)
+	if o.cmd == "poison" && emulator == "" {
+		fmt.Fprintf(stderr, "dlq poison: it writes a test dead letter, so it works only against the emulator: set %s as `%s` prints it\n",
+			pubsubconn.EmulatorHostEnv, pubsubconn.StartEmulator)
+		return exitUsage
 	}
 	pipeline, project, err := o.target()
 	if err != nil {
 		fmt.Fprintf(stderr, "dlq: %v\n", err)
 		return exitUsage
 	}
-	conn, err := dial(ctx, project, getenv)
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	conn, err := pubsubconn.Dial(ctx, project, emulator, o.timeout)
 	if err != nil {
 		fmt.Fprintf(stderr, "dlq: %v\n", err)
 		return exitFailed
 	}
-	defer conn.close()
-	opts := redrive.Options{PullWait: o.wait, Progress: stderr, ProgressEvery: o.progressEvery, AssumeSource: o.assumeSource}
-	d, err := redrive.New(conn.client, pipeline, opts)
+	defer conn.Close()
+	d, err := redrive.New(conn.Client, pipeline, o.redriveOptions(stderr))
 	if err != nil {
 		fmt.Fprintf(stderr, "dlq: %v\n", err)
 		return exitUsage
 	}
-	cctx, cancel := context.WithTimeout(ctx, o.timeout)
-	dlPolicy, err := d.Check(cctx)
-	cancel()
+	assumed := fmt.Sprintf("stack %s (project %s, pipeline %q)", o.stack, project, pipeline.Name)
+	dlPolicy, err := d.Check(ctx)
 	if err != nil {
-		fmt.Fprintf(stderr, "dlq: cannot read %s on %s within %s: %v\n%s\n", d.Subscription(), conn.where, o.timeout, err, conn.hint)
+		fmt.Fprintf(stderr, "dlq: %v\n", conn.Explain(fmt.Sprintf("reading subscription %q", d.Subscription()), err, assumed))
 		return exitFailed
 	}
-	fmt.Fprintf(stdout, "dead letters of pipeline %q (stack %s) on %s, through %s\n", pipeline.Name, o.stack, d.Subscription(), conn.where)
+	fmt.Fprintf(stdout, "dead letters of pipeline %q (stack %s) on %s, through %s\n", pipeline.Name, o.stack, d.Subscription(), conn.Where())
 	switch o.cmd {
 	case "inspect":
-		return inspect(ctx, d, o, dlPolicy, stdout, stderr)
+		code = inspect(ctx, d, o, dlPolicy, stdout, stderr)
 	case "replay":
-		return replay(ctx, d, o, stdout, stderr)
+		code = replay(ctx, d, o, stdout, stderr)
+	case "poison":
+		code = poison(ctx, conn, pipeline, o, stdout, stderr)
 	default:
-		return purge(ctx, d, o, stdout, stderr)
+		code = purge(ctx, d, o, stdout, stderr)
 	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		fmt.Fprintf(stderr, "dlq: --timeout %s ran out: what was not done stays in the dlq (a larger dlq needs a longer --timeout)\n", o.timeout)
+		return exitFailed
+	}
+	return code
 }
 
 // inspect shows the count, the oldest dead letter's age and a page of dead letters.
@@ -106,11 +124,11 @@ func replay(ctx context.Context, d *redrive.DLQ, o options, stdout, stderr io.Wr
 		fmt.Fprintf(stderr, "dlq: replaying: %v\n", err)
 		return exitFailed
 	}
-	writeReport(stdout, rep)
+	writeReport(stdout, rep, o.allowOthers)
 	if err != nil {
 		fmt.Fprintf(stderr, "dlq: %v\n", err)
 	}
-	if ctx.Err() != nil {
+	if errors.Is(ctx.Err(), context.Canceled) {
 		fmt.Fprintln(stderr, "dlq: interrupted: what was not replayed stays in the dlq")
 	}
 	switch {
@@ -140,7 +158,7 @@ func purge(ctx context.Context, d *redrive.DLQ, o options, stdout, stderr io.Wri
 		return exitFailed
 	}
 	fmt.Fprintf(stdout, "wrote %d dead letter(s) to %s and synced it before acknowledging them\n", len(rep.Outcomes), o.out)
-	writeReport(stdout, rep)
+	writeReport(stdout, rep, false)
 	if err != nil {
 		fmt.Fprintf(stderr, "dlq: %v\n", err)
 	}
@@ -154,9 +172,11 @@ func purge(ctx context.Context, d *redrive.DLQ, o options, stdout, stderr io.Wri
 const usage = `usage: dlq inspect --stack <name> [flags]
        dlq replay  --stack <name> [filters] [--limit N] [--yes]
        dlq purge   --stack <name> filters --out <file> --yes
+       dlq poison  --stack <name> [--user <id>]   (the emulator only)
 
 Inspect, replay and purge a pipeline's dead letters, in Pub/Sub (application default
-credentials) or in the emulator that PUBSUB_EMULATOR_HOST names.
+credentials) or in the emulator that PUBSUB_EMULATOR_HOST names; poison writes a test dead
+letter to the emulator.
 Run 'dlq <subcommand> -h' for its flags.
 
 exit status: 0 done (or a dry run); 1 some dead letters failed or were left in the dlq, or

@@ -22,7 +22,9 @@ type options struct {
 	stack, pipeline, projectDir, configFile string
 	wait, timeout, olderThan                time.Duration
 	pageSize, limit, progressEvery          int
-	yes, help                               bool
+	emptyPulls                              int
+	yes, help, allowOthers                  bool
+	user, content                           string
 	attrs                                   attrFlag
 	ids                                     listFlag
 	assumeSource                            spec.Queue
@@ -79,8 +81,14 @@ func (o *options) flags(fs *flag.FlagSet, cmd string) {
 	fs.StringVar(&o.pipeline, "pipeline", "", "pipeline `name` (default: the stack's only pipeline)")
 	fs.StringVar(&o.projectDir, "project-dir", ".", "`directory` holding Pulumi.yaml")
 	fs.StringVar(&o.configFile, "config", "", "stack config `file` to read instead of Pulumi.<stack>.yaml")
-	fs.DurationVar(&o.wait, "wait", 5*time.Second, "how long a pull waits for more dead letters before the dlq counts as drained")
-	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "how long to try reaching the dlq subscription")
+	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up after this long, whatever the step: what was not done stays in the dlq")
+	if cmd == "poison" {
+		fs.StringVar(&o.user, "user", "dev-user", "the test job's user_id, also its ordering key")
+		fs.StringVar(&o.content, "content", "poison", "the test job's content")
+		return
+	}
+	fs.DurationVar(&o.wait, "wait", 5*time.Second, "how long one pull waits for dead letters before it counts as empty")
+	fs.IntVar(&o.emptyPulls, "empty-pulls", 3, "pulls in a row that bring nothing new before the dlq counts as drained (Pub/Sub may answer a pull with nothing while dead letters wait)")
 	if cmd == "inspect" {
 		fs.IntVar(&o.pageSize, "page-size", 20, "dead letters to show, oldest first")
 		return
@@ -94,6 +102,7 @@ func (o *options) flags(fs *flag.FlagSet, cmd string) {
 	fs.IntVar(&o.progressEvery, "progress-every", 100, "write a progress line to stderr every `N` dead letters")
 	if cmd == "replay" {
 		fs.Var(queueFlag{&o.assumeSource}, "assume-source", "replay dead letters that lack the source attribute to the topic of this `queue`, jobs or results (the emulator adds no such attribute)")
+		fs.BoolVar(&o.allowOthers, "allow-other-subscriptions", false, "replay to a topic that has subscriptions besides the source one; each of them gets the copy too")
 		return
 	}
 	fs.StringVar(&o.out, "out", "", "`file` to write the purged dead letters to, as JSON lines; must not exist (required)")
@@ -103,7 +112,7 @@ func (o *options) flags(fs *flag.FlagSet, cmd string) {
 // was asked for), another status when not.
 func parse(args []string, stderr io.Writer) (options, int) {
 	var o options
-	if len(args) == 0 || !slices.Contains([]string{"inspect", "replay", "purge"}, args[0]) {
+	if len(args) == 0 || !slices.Contains([]string{"inspect", "replay", "purge", "poison"}, args[0]) {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
 			printUsage(stderr, nil)
 			o.help = true
@@ -141,8 +150,12 @@ func (o *options) check(rest []string) error {
 		return fmt.Errorf("unexpected arguments %q", rest)
 	case o.stack == "":
 		return fmt.Errorf("--stack is required, e.g. --stack dev")
-	case o.wait <= 0 || o.timeout <= 0:
-		return fmt.Errorf("--wait and --timeout must be positive")
+	case o.timeout <= 0:
+		return fmt.Errorf("--timeout must be positive")
+	case o.cmd == "poison":
+		return nil
+	case o.wait <= 0 || o.emptyPulls <= 0:
+		return fmt.Errorf("--wait and --empty-pulls must be positive")
 	case o.cmd == "inspect" && o.pageSize <= 0:
 		return fmt.Errorf("--page-size must be positive")
 	case o.cmd == "inspect":
@@ -157,6 +170,12 @@ func (o *options) check(rest []string) error {
 		return fmt.Errorf("purge needs --out <file>: it writes every dead letter it removes there first")
 	}
 	return nil
+}
+
+// redriveOptions are the library's options the flags set; progress goes to stderr.
+func (o options) redriveOptions(stderr io.Writer) redrive.Options {
+	return redrive.Options{PullWait: o.wait, EmptyPulls: o.emptyPulls, Progress: stderr, ProgressEvery: o.progressEvery,
+		AssumeSource: o.assumeSource, AllowOtherSubscriptions: o.allowOthers}
 }
 
 // selection is what the filter flags select.

@@ -1,57 +1,16 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
-
-	"cloud.google.com/go/pubsub/v2"
-	"google.golang.org/api/option"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/aiprod/aiprod-pubsub/redrive"
 )
-
-// connection is a Pub/Sub client, where it goes, and what to check when it cannot get there.
-type connection struct {
-	client      *pubsub.Client
-	where, hint string
-	conn        *grpc.ClientConn // the emulator's; the client does not close a connection it was given
-}
-
-func (c *connection) close() {
-	c.client.Close()
-	if c.conn != nil {
-		c.conn.Close()
-	}
-}
-
-// dial connects to the emulator that PUBSUB_EMULATOR_HOST names, without credentials, or else
-// to Pub/Sub with application default credentials.
-func dial(ctx context.Context, project string, getenv func(string) string) (*connection, error) {
-	if host := getenv("PUBSUB_EMULATOR_HOST"); host != "" {
-		conn, err := grpc.NewClient(host, grpc.WithTransportCredentials(insecure.NewCredentials()))
-		if err != nil {
-			return nil, fmt.Errorf("connecting to the emulator at %q (PUBSUB_EMULATOR_HOST): %w", host, err)
-		}
-		c, err := pubsub.NewClient(ctx, project, option.WithGRPCConn(conn))
-		if err != nil {
-			conn.Close()
-			return nil, fmt.Errorf("creating a client for the emulator at %q: %w", host, err)
-		}
-		return &connection{client: c, conn: conn, where: "the emulator at " + host + " (PUBSUB_EMULATOR_HOST)",
-			hint: "Is the emulator running at PUBSUB_EMULATOR_HOST=" + host + "? Start it with `go run ./cmd/emulator --stack dev`, or unset PUBSUB_EMULATOR_HOST to use Pub/Sub."}, nil
-	}
-	c, err := pubsub.NewClient(ctx, project)
-	if err != nil {
-		return nil, fmt.Errorf("creating a Pub/Sub client for project %q: %w (log in with `gcloud auth application-default login`)", project, err)
-	}
-	return &connection{client: c, where: "Pub/Sub in project " + project + " (application default credentials)",
-		hint: "Check the credentials (`gcloud auth application-default login`), that they may read the subscription, and that the stack is deployed."}, nil
-}
 
 // previewBytes is how much of a dead letter's data inspect shows.
 const previewBytes = 120
@@ -72,6 +31,10 @@ func writeInspection(w io.Writer, insp *redrive.Inspection, pageSize, dlPolicy i
 		more = " or more: the command holds at most that many at once"
 	}
 	fmt.Fprintf(w, "count: %d%s\n", n, more)
+	if insp.Duplicates > 0 {
+		fmt.Fprintf(w, "duplicates: %d further deliveries of these message ids came while they were held, each counted once "+
+			"(Pub/Sub may deliver a message twice; the emulator forwards a dead letter to the dlq again and again)\n", insp.Duplicates)
+	}
 	if n > 0 {
 		oldest := insp.Messages[0].PublishTime
 		fmt.Fprintf(w, "oldest: %s old (reached the dlq %s)\n", now.Sub(oldest).Round(time.Second), oldest.UTC().Format(time.RFC3339))
@@ -131,8 +94,9 @@ func caveats(m *redrive.Message) string {
 	return s
 }
 
-// writeReport writes one line per selected dead letter, then the summary.
-func writeReport(w io.Writer, rep *redrive.Report) {
+// writeReport writes one line per selected dead letter, the topics that other subscriptions
+// read too, then the summary.
+func writeReport(w io.Writer, rep *redrive.Report, allowOthers bool) {
 	for _, o := range rep.Outcomes {
 		m := o.Message
 		switch {
@@ -144,6 +108,14 @@ func writeReport(w io.Writer, rep *redrive.Report) {
 			fmt.Fprintf(w, "%-12s %s: %v\n", o.Status, m.ID, o.Err)
 		default:
 			fmt.Fprintf(w, "%-12s %s\n", o.Status, m.ID)
+		}
+	}
+	for _, topic := range slices.Sorted(maps.Keys(rep.OtherSubscriptions)) {
+		subs := strings.Join(rep.OtherSubscriptions[topic], ", ")
+		if allowOthers {
+			fmt.Fprintf(w, "note: %s also feeds %s: each of them gets the copies too (--allow-other-subscriptions)\n", topic, subs)
+		} else {
+			fmt.Fprintf(w, "refused: %s also feeds %s, and each of them would get the copies too; its dead letters stay (--allow-other-subscriptions sends them anyway)\n", topic, subs)
 		}
 	}
 	if !rep.Complete {

@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/aiprod/aiprod-pubsub/emulator"
 	"github.com/aiprod/aiprod-pubsub/stackrun"
@@ -25,7 +26,30 @@ import (
 func main() {
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
+	t := time.NewTicker(parentPoll)
+	go watchParent(os.Getppid, t.C, stop, os.Stderr)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, stop))
+}
+
+// parentPoll is how often the emulator checks that the process that started it still runs.
+const parentPoll = time.Second
+
+// watchParent stops the emulator (as SIGTERM would) once the process that started it is
+// gone, which shows as a new parent process id: the orphan was adopted. Killing `go run` by
+// its process id does not stop the program it built and started, which would go on holding
+// the port; this does. ppid reads the parent's id at each tick.
+func watchParent(ppid func() int, ticks <-chan time.Time, stop chan<- os.Signal, stderr io.Writer) {
+	parent := ppid()
+	for range ticks {
+		if p := ppid(); p != parent {
+			fmt.Fprintf(stderr, "emulator: the process that started it (pid %d) has ended; stopping\n", parent)
+			select {
+			case stop <- syscall.SIGTERM:
+			default: // a signal is already waiting
+			}
+			return
+		}
+	}
 }
 
 // Exit codes.

@@ -5,7 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -101,6 +103,55 @@ func TestRun(t *testing.T) {
 			} else {
 				check("stderr", stderr, tc.stderr)
 			}
+		})
+	}
+}
+
+// TestWatchParent: once the process that started the emulator is gone (under `go run`, the go
+// command killed by its pid), the emulator stops as on SIGTERM; while it runs, nothing happens.
+func TestWatchParent(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		ppid []int // the parent id at start, then at each tick
+		stop bool
+	}{
+		{"parent still there", []int{4242, 4242, 4242, 4242}, false},
+		{"parent gone, adopted by init", []int{4242, 4242, 1}, true},
+		{"parent gone, adopted by a subreaper", []int{4242, 77}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			calls := 0
+			ppid := func() int {
+				calls++
+				return tc.ppid[calls-1]
+			}
+			ticks := make(chan time.Time)
+			stop := make(chan os.Signal, 1)
+			var stderr strings.Builder
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				watchParent(ppid, ticks, stop, &stderr)
+			}()
+			for range len(tc.ppid) - 1 {
+				select {
+				case ticks <- time.Now():
+				case <-done: // it returned after the parent changed
+				}
+			}
+			close(ticks)
+			<-done
+			if !tc.stop {
+				assert.Empty(t, stop)
+				assert.Empty(t, stderr.String())
+				return
+			}
+			require.Len(t, stop, 1)
+			assert.Equal(t, syscall.SIGTERM, <-stop)
+			assert.Contains(t, stderr.String(), "the process that started it (pid 4242) has ended; stopping")
 		})
 	}
 }

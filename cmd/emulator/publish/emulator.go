@@ -2,27 +2,23 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
-	"google.golang.org/api/option"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/status"
+
+	"github.com/aiprod/aiprod-pubsub/pubsubconn"
 )
 
 // emulatorAt is the emulator the helper talks to, and a client connected to it. Every call
 // runs under the caller's context, which carries --timeout.
 type emulatorAt struct {
-	host, project string
-	timeout       time.Duration
+	host, project, prefix string
+	timeout               time.Duration
 
-	conn   *grpc.ClientConn
+	conn   *pubsubconn.Conn
 	client *pubsub.Client
 }
 
@@ -33,43 +29,24 @@ func (e *emulatorAt) subscriptionID(name string) string {
 
 // connect connects to the emulator without credentials and checks that it serves topic.
 func (e *emulatorAt) connect(ctx context.Context, topic string) error {
-	conn, err := grpc.NewClient(e.host, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := pubsubconn.Dial(ctx, e.project, e.host, e.timeout)
 	if err != nil {
-		return fmt.Errorf("connecting to the emulator at %q (PUBSUB_EMULATOR_HOST): %w", e.host, err)
+		return err
 	}
-	client, err := pubsub.NewClient(ctx, e.project, option.WithGRPCConn(conn))
-	if err != nil {
-		conn.Close()
-		return fmt.Errorf("creating a client for the emulator at %q: %w", e.host, err)
-	}
-	e.conn, e.client = conn, client
-	_, err = client.TopicAdminClient.GetTopic(ctx, &pubsubpb.GetTopicRequest{Topic: e.topicID(topic)})
-	switch {
-	case status.Code(err) == codes.NotFound:
-		err = fmt.Errorf("the emulator at %q has no topic %q: does it serve the stack of PUBSUB_PROJECT_ID=%s, with the pipeline of --prefix?", e.host, e.topicID(topic), e.project)
-	case err != nil:
-		err = e.explain("reaching the emulator", err)
-	}
-	if err != nil {
+	e.conn, e.client = conn, conn.Client
+	if _, err = e.client.TopicAdminClient.GetTopic(ctx, &pubsubpb.GetTopicRequest{Topic: e.topicID(topic)}); err != nil {
 		e.close()
+		return e.explain(fmt.Sprintf("reading topic %q", e.topicID(topic)), err)
 	}
-	return err
+	return nil
 }
 
-func (e *emulatorAt) close() {
-	e.client.Close()
-	e.conn.Close()
-}
+func (e *emulatorAt) close() { e.conn.Close() }
 
-// explain says what went wrong in step, with what to check when the emulator did not answer.
+// explain says what went wrong in step (pubsubconn.Conn.Explain), with the names the helper
+// assumed.
 func (e *emulatorAt) explain(step string, err error) error {
-	code := status.Code(err)
-	if !errors.Is(err, context.DeadlineExceeded) && code != codes.DeadlineExceeded && code != codes.Unavailable {
-		return fmt.Errorf("%s: %w", step, err)
-	}
-	return fmt.Errorf("%s: no answer from the Pub/Sub emulator at %q within --timeout %s (%v)\n"+
-		"Is the emulator running at PUBSUB_EMULATOR_HOST=%s? Start it with `go run ./cmd/emulator --stack dev` "+
-		"and export the PUBSUB_EMULATOR_HOST and PUBSUB_PROJECT_ID it prints", step, e.host, e.timeout, err, e.host)
+	return e.conn.Explain(step, err, fmt.Sprintf("--prefix %q and PUBSUB_PROJECT_ID=%s", e.prefix, e.project))
 }
 
 // publish publishes msg with one Publish RPC, which returns once the emulator stored it.

@@ -74,7 +74,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
-	e := &emulatorAt{host: host, project: project, timeout: o.timeout}
+	e := &emulatorAt{host: host, project: project, prefix: o.prefix, timeout: o.timeout}
 	if err := e.connect(ctx, o.prefix+"-jobs"); err != nil {
 		fmt.Fprintf(stderr, "publish: %v\n", err)
 		return 1
