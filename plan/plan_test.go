@@ -364,6 +364,8 @@ func TestVerdict(t *testing.T) {
 			want: "must not go ahead: 2 engine errors, 2 mandatory policy violations, 2 unaccepted losses of messages (a, c)"},
 		{name: "failed on the policy", plan: Plan{StackOp: "same", Failed: true, Violations: []rules.Violation{mandatory}},
 			want: "must not go ahead: 1 mandatory policy violation"},
+		{name: "not deployable yet", plan: Plan{StackOp: opCreate, Steps: created, NotDeployable: "aiprod-pubsub:deployable is false"},
+			want: "may go ahead: 3 creates, no violations; the stack is not deployable yet: aiprod-pubsub:deployable is false"},
 		{name: "failed with no reason this review sees", plan: Plan{StackOp: "same", Failed: true},
 			want: "must not go ahead: the preview failed without an error this review can name"},
 	}

@@ -32,7 +32,13 @@ func (p *Plan) verdict() string {
 	if names := p.lossNames(true); len(names) > 0 {
 		parts = append(parts, fmt.Sprintf("%d accepted %s of messages (%s)", len(names), plural(len(names), "loss", "losses"), strings.Join(names, ", ")))
 	}
-	return "may go ahead: " + strings.Join(parts, ", ")
+	v := "may go ahead: " + strings.Join(parts, ", ")
+	if p.NotDeployable != "" {
+		// The change passes the gate, but the stack file still holds placeholders: say so on
+		// the one line a reader is sure to see.
+		v += "; the stack is not deployable yet: " + p.NotDeployable
+	}
+	return v
 }
 
 // blockers are the reasons the change must not go ahead, counted; none when it may.
