@@ -58,7 +58,7 @@ func (a PipelineArgs) validate() error {
 	if err := spec.CheckProjectNumber(a.ProjectNumber); err != nil {
 		ps = append(ps, spec.Problem{Field: "ProjectNumber", Value: a.ProjectNumber, Allowed: err.Error()})
 	}
-	if err := spec.CheckLabel("env", a.Environment); a.Environment == "" || err != nil {
+	if err := spec.CheckLabel(spec.LabelEnv, a.Environment); a.Environment == "" || err != nil {
 		ps = append(ps, spec.Problem{Field: "Environment", Value: a.Environment, Allowed: "must be a non-empty label value ([a-z0-9_-], at most 63 characters)"})
 	}
 	if a.AppMember == nil {
@@ -139,10 +139,9 @@ func (b builder) labels() pulumi.StringMap {
 	for k, v := range b.args.Labels {
 		m[k] = pulumi.String(v)
 	}
-	m["app"] = pulumi.String("aiprod")
-	m["component"] = pulumi.String(b.args.Pipeline)
-	m["env"] = pulumi.String(b.args.Environment)
-	m["managed-by"] = pulumi.String("pulumi")
+	for k, v := range spec.StandardLabels(b.args.Pipeline, b.args.Environment) {
+		m[k] = pulumi.String(v)
+	}
 	return m
 }
 

@@ -56,6 +56,7 @@ func TestConfigSchemas(t *testing.T) {
 		{PolicyProdProtect, "production", nil},
 		{PolicyRequiredLabels, "labels", []any{"app", "env", "managed-by"}},
 		{PolicyTopicSchema, "enforceSchemas", true},
+		{PolicyDeadLetter, "deadLetterResults", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.policy+"/"+tc.key, func(t *testing.T) {
