@@ -5,6 +5,7 @@ package infra
 import (
 	"fmt"
 
+	"github.com/pulumi/pulumi-gcp/sdk/v8/go/gcp/pubsub"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/aiprod/aiprod-pubsub/spec"
@@ -44,9 +45,22 @@ type PipelineArgs struct {
 type Pipeline struct {
 	pulumi.ResourceState
 
-	// Outputs are the full ids of the topics and subscriptions, keyed as in the stack outputs:
-	// <queue>Topic and <queue>Subscription.
-	Outputs pulumi.StringMap
+	// Topics are the pipeline's topics, one per queue.
+	Topics map[spec.Queue]*pubsub.Topic
+	// Subscriptions are the pipeline's pull subscriptions, one per queue, each on its queue's
+	// topic.
+	Subscriptions map[spec.Queue]*pubsub.Subscription
+}
+
+// IDs are the full ids of the topics and subscriptions, keyed as the component registers them
+// and the stack exports them: <queue>Topic and <queue>Subscription.
+func (p *Pipeline) IDs() pulumi.StringMap {
+	ids := pulumi.StringMap{}
+	for _, q := range spec.Queues {
+		ids[spec.TopicOutput(q)] = p.Topics[q].ID().ToStringOutput()
+		ids[spec.SubscriptionOutput(q)] = p.Subscriptions[q].ID().ToStringOutput()
+	}
+	return ids
 }
 
 // validate checks every argument and reports the problems by field name.
@@ -111,13 +125,9 @@ func NewPipeline(ctx *pulumi.Context, args PipelineArgs, opts ...pulumi.Resource
 	if err := b.alerts(); err != nil {
 		return nil, err
 	}
-	p.Outputs = pulumi.StringMap{}
+	p.Topics, p.Subscriptions = topics, subs
 	outputs := pulumi.Map{}
-	for _, q := range spec.Queues {
-		p.Outputs[spec.TopicOutput(q)] = topics[q].ID().ToStringOutput()
-		p.Outputs[spec.SubscriptionOutput(q)] = subs[q].ID().ToStringOutput()
-	}
-	for k, v := range p.Outputs {
+	for k, v := range p.IDs() {
 		outputs[k] = v
 	}
 	if err := ctx.RegisterResourceOutputs(p, outputs); err != nil {
