@@ -51,7 +51,7 @@ var descriptions = map[string]string{
 	"plan":                 "the offline plan",
 	"redrive":              "inspect, replay, purge dead letters",
 	"emulator":             "the local Pub/Sub",
-	"testkit":              "golden files, README blocks, resource edits; for tests only",
+	"testkit":              "golden files, README blocks, resource edits (tests only)",
 	"ci/imports":           "the package graph's check (tests only)",
 	"ci/workflows":         "the CI workflows' checks (tests only)",
 	"cmd/plan":             "the offline plan and review command",
