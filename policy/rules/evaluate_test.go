@@ -41,7 +41,7 @@ func TestPack(t *testing.T) {
 func TestConfigSchemas(t *testing.T) {
 	t.Parallel()
 	schemas := map[string]*policyx.ConfigSchema{}
-	for _, p := range policies("dev") {
+	for _, p := range Policies("dev") {
 		schemas[p.Name()] = p.ConfigSchema()
 	}
 	cases := []struct {

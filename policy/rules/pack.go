@@ -23,11 +23,12 @@ func Pack(ctx *pulumi.Context) (policyx.PolicyPack, error) {
 
 // newPack returns the policy pack for the named stack.
 func newPack(stack string) (policyx.PolicyPack, error) {
-	return policyx.NewPolicyPack(PackName, Version, policyx.EnforcementLevelMandatory, policies(stack))
+	return policyx.NewPolicyPack(PackName, Version, policyx.EnforcementLevelMandatory, Policies(stack))
 }
 
-// policies returns the pack's policies for the named stack, in the order the spec lists them.
-func policies(stack string) []policyx.Policy {
+// Policies returns the pack's policies for the named stack, in the order the spec lists them;
+// the README's table of their config properties is generated from them.
+func Policies(stack string) []policyx.Policy {
 	return []policyx.Policy{
 		ackDeadline(),
 		deadLetter(),

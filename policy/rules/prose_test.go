@@ -23,7 +23,7 @@ func TestDescriptionsStateTheSpec(t *testing.T) {
 		PolicyDLQRetention: {spec.Defaults().Subscriptions[spec.DLQ].MessageRetentionSeconds / day, spec.RetentionRange.Max / day},
 	}
 	number := regexp.MustCompile(`\b[0-9]+\b`)
-	for _, p := range policies("dev") {
+	for _, p := range Policies("dev") {
 		t.Run(p.Name(), func(t *testing.T) {
 			t.Parallel()
 			texts := []string{p.Description()}
