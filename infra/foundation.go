@@ -146,10 +146,7 @@ func (b foundationBuilder) opts(more ...pulumi.ResourceOption) []pulumi.Resource
 
 // labels are the labels of the foundation's labelled resources.
 func (b foundationBuilder) labels() pulumi.StringMap {
-	return pulumi.StringMap{
-		"app": pulumi.String("aiprod"), "component": pulumi.String("foundation"),
-		"env": pulumi.String(b.args.Stack), "managed-by": pulumi.String("pulumi"),
-	}
+	return pulumi.ToStringMap(spec.StandardLabels(spec.FoundationComponent, b.args.Stack))
 }
 
 // services enables the APIs. None is disabled on destroy, nor are the services that depend on

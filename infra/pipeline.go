@@ -5,6 +5,7 @@ package infra
 import (
 	"fmt"
 
+	"github.com/pulumi/pulumi-gcp/sdk/v8/go/gcp/pubsub"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/aiprod/aiprod-pubsub/spec"
@@ -45,9 +46,22 @@ type PipelineArgs struct {
 type Pipeline struct {
 	pulumi.ResourceState
 
-	// Outputs are the full ids of the topics and subscriptions, keyed as in the stack outputs:
-	// <queue>Topic and <queue>Subscription.
-	Outputs pulumi.StringMap
+	// Topics are the pipeline's topics, one per queue.
+	Topics map[spec.Queue]*pubsub.Topic
+	// Subscriptions are the pipeline's pull subscriptions, one per queue, each on its queue's
+	// topic.
+	Subscriptions map[spec.Queue]*pubsub.Subscription
+}
+
+// IDs are the full ids of the topics and subscriptions, keyed as the component registers them
+// and the stack exports them: <queue>Topic and <queue>Subscription.
+func (p *Pipeline) IDs() pulumi.StringMap {
+	ids := pulumi.StringMap{}
+	for _, q := range spec.Queues {
+		ids[spec.TopicOutput(q)] = p.Topics[q].ID().ToStringOutput()
+		ids[spec.SubscriptionOutput(q)] = p.Subscriptions[q].ID().ToStringOutput()
+	}
+	return ids
 }
 
 // validate checks every argument and reports the problems by field name.
@@ -59,7 +73,7 @@ func (a PipelineArgs) validate() error {
 	if a.ServiceAgent == nil {
 		ps = append(ps, spec.Problem{Field: "ServiceAgent", Value: "", Allowed: "must be set"})
 	}
-	if err := spec.CheckLabel("env", a.Environment); a.Environment == "" || err != nil {
+	if err := spec.CheckLabel(spec.LabelEnv, a.Environment); a.Environment == "" || err != nil {
 		ps = append(ps, spec.Problem{Field: "Environment", Value: a.Environment, Allowed: "must be a non-empty label value ([a-z0-9_-], at most 63 characters)"})
 	}
 	if a.AppMember == nil {
@@ -112,13 +126,9 @@ func NewPipeline(ctx *pulumi.Context, args PipelineArgs, opts ...pulumi.Resource
 	if err := b.alerts(); err != nil {
 		return nil, err
 	}
-	p.Outputs = pulumi.StringMap{}
+	p.Topics, p.Subscriptions = topics, subs
 	outputs := pulumi.Map{}
-	for _, q := range spec.Queues {
-		p.Outputs[spec.TopicOutput(q)] = topics[q].ID().ToStringOutput()
-		p.Outputs[spec.SubscriptionOutput(q)] = subs[q].ID().ToStringOutput()
-	}
-	for k, v := range p.Outputs {
+	for k, v := range p.IDs() {
 		outputs[k] = v
 	}
 	if err := ctx.RegisterResourceOutputs(p, outputs); err != nil {
@@ -140,10 +150,9 @@ func (b builder) labels() pulumi.StringMap {
 	for k, v := range b.args.Labels {
 		m[k] = pulumi.String(v)
 	}
-	m["app"] = pulumi.String("aiprod")
-	m["component"] = pulumi.String(b.args.Pipeline)
-	m["env"] = pulumi.String(b.args.Environment)
-	m["managed-by"] = pulumi.String("pulumi")
+	for k, v := range spec.StandardLabels(b.args.Pipeline, b.args.Environment) {
+		m[k] = pulumi.String(v)
+	}
 	return m
 }
 

@@ -40,6 +40,10 @@ const (
 // pipeline's (dev, prod), one per GCP project.
 const FoundationProject = "aiprod-foundation"
 
+// FoundationComponent is the component label of the foundation's labelled resources, as a
+// pipeline's name is of its queues.
+const FoundationComponent = "foundation"
+
 // The foundation's identities: one service account per kind of CI job. Their account ids are
 // <id>@<project>.iam.gserviceaccount.com in the stack's project.
 const (

@@ -8,18 +8,25 @@ import (
 
 // TopicName is the physical name of a pipeline's topic: <prefix>-<pipeline>-<queue>.
 func TopicName(prefix, pipeline string, q Queue) string {
-	return prefix + "-" + pipeline + "-" + string(q)
+	return StemTopicName(prefix+"-"+pipeline, q)
 }
 
-// subscriptionSuffix ends the name of the pull subscription on a topic.
-const subscriptionSuffix = "-sub"
+// StemTopicName is the name of a queue's topic in the pipeline whose names start with stem
+// (<prefix>-<pipeline>, as TopicQueue parses it): <stem>-<queue>.
+func StemTopicName(stem string, q Queue) string { return stem + "-" + string(q) }
+
+// SubscriptionSuffix ends the name of the pull subscription on a topic.
+const SubscriptionSuffix = "-sub"
+
+// SubscriptionOf is the name of the pull subscription on the topic named topic: <topic>-sub.
+func SubscriptionOf(topic string) string { return topic + SubscriptionSuffix }
 
 // schemaSuffix ends the name of a topic's schema.
 const schemaSuffix = "-schema"
 
 // SubscriptionName is the physical name of the pull subscription on a topic: <topic>-sub.
 func SubscriptionName(prefix, pipeline string, q Queue) string {
-	return TopicName(prefix, pipeline, q) + subscriptionSuffix
+	return SubscriptionOf(TopicName(prefix, pipeline, q))
 }
 
 // SchemaName is the physical name of the schema of a queue's topic: <topic>-schema.
@@ -30,7 +37,7 @@ func SchemaName(prefix, pipeline string, q Queue) string {
 // TopicQueue parses a topic name <stem>-<queue>: the stem (<prefix>-<pipeline>) and the queue.
 func TopicQueue(name string) (stem string, q Queue, ok bool) {
 	for _, q := range Queues {
-		if stem, found := strings.CutSuffix(name, "-"+string(q)); found && stem != "" {
+		if stem, found := strings.CutSuffix(name, StemTopicName("", q)); found && stem != "" {
 			return stem, q, true
 		}
 	}
@@ -39,7 +46,7 @@ func TopicQueue(name string) (stem string, q Queue, ok bool) {
 
 // SubscriptionQueue parses a subscription name <stem>-<queue>-sub.
 func SubscriptionQueue(name string) (stem string, q Queue, ok bool) {
-	topic, found := strings.CutSuffix(name, subscriptionSuffix)
+	topic, found := strings.CutSuffix(name, SubscriptionSuffix)
 	if !found {
 		return "", "", false
 	}

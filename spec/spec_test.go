@@ -44,7 +44,13 @@ func TestNamesParseBack(t *testing.T) {
 		if stem, got, ok := spec.TopicQueue(topic); !ok || stem != "aiprod-batch-2" || got != q {
 			t.Errorf("TopicQueue(%q) = %q, %q, %v", topic, stem, got, ok)
 		}
+		if derived := spec.StemTopicName("aiprod-batch-2", q); derived != topic {
+			t.Errorf("StemTopicName(%q, %q) = %q; TopicName says %q", "aiprod-batch-2", q, derived, topic)
+		}
 		sub := spec.SubscriptionName("aiprod", "batch-2", q)
+		if derived := spec.SubscriptionOf(topic); derived != sub {
+			t.Errorf("SubscriptionOf(%q) = %q; SubscriptionName says %q", topic, derived, sub)
+		}
 		if stem, got, ok := spec.SubscriptionQueue(sub); !ok || stem != "aiprod-batch-2" || got != q {
 			t.Errorf("SubscriptionQueue(%q) = %q, %q, %v", sub, stem, got, ok)
 		}
@@ -53,6 +59,39 @@ func TestNamesParseBack(t *testing.T) {
 		if _, _, ok := spec.TopicQueue(name); ok {
 			t.Errorf("TopicQueue(%q) parsed a queue", name)
 		}
+	}
+}
+
+func ExampleStandardLabels() {
+	fmt.Println(spec.StandardLabels("pipeline", "dev"))
+	fmt.Println(spec.RequiredLabelKeys())
+	// Output:
+	// map[app:aiprod component:pipeline env:dev managed-by:pulumi]
+	// [app env managed-by]
+}
+
+// TestStandardLabels: the standard labels are valid GCP labels, the required ones are among
+// them, and extra labels may not override any of them.
+func TestStandardLabels(t *testing.T) {
+	t.Parallel()
+	standard := spec.StandardLabels("pipeline", "dev")
+	for k, v := range standard {
+		t.Run(k, func(t *testing.T) {
+			if err := spec.CheckLabel(k, v); err != nil {
+				t.Errorf("standard label %s=%s: %v", k, v, err)
+			}
+			if ps := spec.ValidateLabels(map[string]string{k: "x"}); len(ps) != 1 {
+				t.Errorf("ValidateLabels accepts the extra label %s=x, which would override a standard label: %v", k, ps)
+			}
+		})
+	}
+	for _, k := range spec.RequiredLabelKeys() {
+		if _, ok := standard[k]; !ok {
+			t.Errorf("required label %q is not a standard label: the program would fail its own policy", k)
+		}
+	}
+	if got := standard[spec.LabelEnv]; got != "dev" {
+		t.Errorf("the %s label is %q; want the environment, dev", spec.LabelEnv, got)
 	}
 }
 

@@ -114,7 +114,7 @@ func ValidateNames(prefix, pipeline string) Problems {
 		return Problems{{Field: "NamePrefix", Value: prefix, Allowed: fmt.Sprintf("the derived name %q is invalid: names %s",
 			TopicName(prefix, pipeline, Jobs), nameRule)}}
 	}
-	if err := CheckLabel("component", pipeline); err != nil {
+	if err := CheckLabel(labelComponent, pipeline); err != nil {
 		return Problems{{Field: "Pipeline", Value: pipeline, Allowed: "pipeline names are the component label's value: " + err.Error()}}
 	}
 	for _, q := range Queues {
@@ -127,9 +127,6 @@ func ValidateNames(prefix, pipeline string) Problems {
 	return nil
 }
 
-// standardLabelKeys are the labels every topic and subscription carries.
-var standardLabelKeys = []string{"app", "component", "env", "managed-by"}
-
 // ValidateLabels checks extra labels: each in GCP's label format, none of the standard ones.
 func ValidateLabels(labels map[string]string) Problems {
 	var ps Problems
@@ -138,7 +135,7 @@ func ValidateLabels(labels map[string]string) Problems {
 		if err := CheckLabel(k, v); err != nil {
 			ps = append(ps, Problem{Field: "Labels", Value: k + "=" + v, Allowed: err.Error()})
 		}
-		if slices.Contains(standardLabelKeys, k) {
+		if slices.Contains(standardLabelKeys(), k) {
 			ps = append(ps, Problem{Field: "Labels", Value: k + "=" + v, Allowed: fmt.Sprintf("must not set %q, a label the program sets itself", k)})
 		}
 	}

@@ -181,7 +181,7 @@ func configKey(field string) string {
 // validate checks the parsed config as a whole.
 func (c Config) validate() spec.Problems {
 	var ps spec.Problems
-	if err := spec.CheckLabel("env", c.Stack); c.Stack == "" || err != nil {
+	if err := spec.CheckLabel(spec.LabelEnv, c.Stack); c.Stack == "" || err != nil {
 		ps = append(ps, spec.Problem{Field: "stack", Value: c.Stack,
 			Allowed: "the stack name is the env label's value: it must use only [a-z0-9_-], at most 63 characters"})
 	}

@@ -44,7 +44,7 @@ func runPipeline(args infra.PipelineArgs) (*stackrun.Result, error) {
 			return nil, err
 		}
 		out := pulumi.Map{}
-		for k, v := range p.Outputs {
+		for k, v := range p.IDs() {
 			out[k] = v
 		}
 		return out, nil
@@ -93,4 +93,40 @@ func TestNewPipelineOutputs(t *testing.T) {
 	assert.Equal(t, "projects/aiprod-test-000000/topics/aiprod-pipeline-dlq", res.Outputs["dlqTopic"])
 	assert.Equal(t, "projects/aiprod-test-000000/subscriptions/aiprod-pipeline-jobs-sub", res.Outputs["jobsSubscription"])
 	assert.Len(t, res.Outputs, 6)
+}
+
+// TestNewPipelineTypedChildren: the component hands its caller its topics and subscriptions by
+// queue, typed, so a caller reads their properties (names, topics, settings) without parsing
+// ids.
+func TestNewPipelineTypedChildren(t *testing.T) {
+	t.Parallel()
+	args := validArgs()
+	res, err := stackrun.Run("aiprod-pubsub", "test", nil, func(ctx *pulumi.Context) (pulumi.Map, error) {
+		p, err := infra.NewPipeline(ctx, args)
+		if err != nil {
+			return nil, err
+		}
+		out := pulumi.Map{"topics": pulumi.Int(len(p.Topics)), "subscriptions": pulumi.Int(len(p.Subscriptions))}
+		for _, q := range spec.Queues {
+			out[string(q)+"/topic"] = p.Topics[q].Name
+			out[string(q)+"/subscription"] = p.Subscriptions[q].Name
+			out[string(q)+"/subscriptionTopic"] = p.Subscriptions[q].Topic
+			out[string(q)+"/ordered"] = p.Subscriptions[q].EnableMessageOrdering.Elem()
+		}
+		return out, nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, 3, res.Outputs["topics"])
+	assert.Equal(t, 3, res.Outputs["subscriptions"])
+	for _, q := range spec.Queues {
+		t.Run(string(q), func(t *testing.T) {
+			topic := spec.TopicName(args.Settings.NamePrefix, args.Pipeline, q)
+			assert.Equal(t, topic, res.Outputs[string(q)+"/topic"])
+			assert.Equal(t, spec.SubscriptionName(args.Settings.NamePrefix, args.Pipeline, q), res.Outputs[string(q)+"/subscription"])
+			assert.Equal(t, spec.TopicID(args.Project, topic), res.Outputs[string(q)+"/subscriptionTopic"])
+			ordered, ok := res.Outputs[string(q)+"/ordered"].(bool)
+			require.True(t, ok, "enableMessageOrdering of %s is %#v", q, res.Outputs[string(q)+"/ordered"])
+			assert.Equal(t, args.Settings.Subscriptions[q].Ordered, ordered)
+		})
+	}
 }

@@ -124,7 +124,7 @@ func Deploy(ctx *pulumi.Context, raw Raw) (pulumi.Map, error) {
 			return nil, err
 		}
 		out := pulumi.Map{"serviceAccountEmail": acct.Email}
-		for k, v := range p.Outputs {
+		for k, v := range p.IDs() {
 			out[k] = v
 		}
 		pipelines[name] = out

@@ -50,10 +50,11 @@ func firstDifference(want, got string) string {
 	return "(they differ only in the end of the file)"
 }
 
-// ReadmeBlocks compares each named block of the README at path (the text between the lines
-// "<!-- name: begin -->" and "<!-- name: end -->") with its generated body, or rewrites them
-// all under -update. Only one test in the module calls it, so that -update never has two
-// processes writing the README.
+// ReadmeBlocks compares each named block of the Markdown file at path (the text between the
+// lines "<!-- name: begin -->" and "<!-- name: end -->") with its generated body, or rewrites
+// them all under -update. Only one test in the module calls it for a given file (README.md:
+// cmd/plan; docs/architecture.md: ci/imports), so that -update never has two processes
+// writing one file.
 func ReadmeBlocks(t testing.TB, pkg, path string, blocks map[string]string) {
 	t.Helper()
 	data, err := os.ReadFile(path)

@@ -39,6 +39,34 @@ var allowed = map[string][]string{
 	"foundation":           {"stacks"}, // the foundation's program
 }
 
+// descriptions say in a few words what each package of allowed is; docs/architecture.md shows
+// them on the graph's nodes (see TestArchitectureDoc).
+var descriptions = map[string]string{
+	"spec":                 "the spec and GCP's facts (standard library only)",
+	"schemas":              "message contracts and types",
+	"infra":                "the Pipeline and Foundation components",
+	"stacks":               "config to arguments, the program",
+	"inventory":            "a stack's resources, neutral",
+	"gcpmock":              "the GCP provider, offline",
+	"stackrun":             "load a stack, run the program under gcpmock",
+	"policy/rules":         "the pack's rules",
+	"policy":               "the pack binary",
+	"plan":                 "the offline plan",
+	"redrive":              "inspect, replay, purge dead letters",
+	"emulator":             "the local Pub/Sub",
+	"pubsubconn":           "reach Pub/Sub or the emulator, say what failed",
+	"testkit/pubsubtest":   "drain a test server's subscription, dead-letter a message (tests only)",
+	"foundation":           "the foundation's program",
+	"testkit":              "golden files, README blocks, resource edits (tests only)",
+	"ci/imports":           "the package graph's check (tests only)",
+	"ci/workflows":         "the CI workflows' checks (tests only)",
+	"cmd/plan":             "the offline plan and review command",
+	"cmd/emulator":         "serve a stack's topology locally",
+	"cmd/emulator/publish": "publish a test job to the emulator",
+	"cmd/dlq":              "the dead-letter command",
+	"":                     "the program",
+}
+
 // testsMay are the packages a package's tests may import besides what the package may: the
 // test kit, and the offline runner with the config it takes. Exceptions keep the pack and the
 // spec apart from the program.

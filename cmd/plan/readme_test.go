@@ -1,11 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiprod/aiprod-pubsub/spec"
+	"github.com/aiprod/aiprod-pubsub/policy/rules"
 	"github.com/aiprod/aiprod-pubsub/stackrun"
 	"github.com/aiprod/aiprod-pubsub/stacks"
 	"github.com/aiprod/aiprod-pubsub/testkit"
@@ -85,6 +88,55 @@ func foundationOutputsTable(t *testing.T) string {
 	return b.String()
 }
 
+// policyConfigTable is the README's table of what a stack's policy config may set: every
+// config property of the pack's policies, with its type, GCP's range, the spec's default and
+// the pack's own description of it.
+func policyConfigTable() string {
+	var b strings.Builder
+	b.WriteString("| policy | property | type | default | meaning |\n| --- | --- | --- | --- | --- |\n")
+	for _, p := range rules.Policies("") {
+		s := p.ConfigSchema()
+		if s == nil {
+			continue
+		}
+		for _, k := range slices.Sorted(maps.Keys(s.Properties)) {
+			prop := s.Properties[k]
+			fmt.Fprintf(&b, "| `%s` | `%s` | %s | %s | %v |\n", p.Name(), k, schemaType(prop), schemaDefault(prop), prop["description"])
+		}
+	}
+	return b.String()
+}
+
+// schemaType is a config property's JSON schema type as the README states it.
+func schemaType(prop map[string]any) string {
+	switch prop["type"] {
+	case "number":
+		lo, hasMin := prop["minimum"].(float64)
+		hi, hasMax := prop["maximum"].(float64)
+		if hasMin && hasMax {
+			return "number, " + strconv.FormatFloat(lo, 'f', -1, 64) + ".." + strconv.FormatFloat(hi, 'f', -1, 64)
+		}
+	case "array":
+		if items, _ := prop["items"].(map[string]any); items["type"] == "string" {
+			return "list of strings"
+		}
+	}
+	return fmt.Sprint(prop["type"])
+}
+
+// schemaDefault is a config property's default as JSON, or "(absent)" when it has none.
+func schemaDefault(prop map[string]any) string {
+	d, ok := prop["default"]
+	if !ok {
+		return "(absent)"
+	}
+	j, err := json.Marshal(d)
+	if err != nil {
+		return fmt.Sprint(d)
+	}
+	return "`" + string(j) + "`"
+}
+
 // quote makes text a Markdown block quote.
 func quote(text string) string {
 	var b strings.Builder
@@ -95,7 +147,7 @@ func quote(text string) string {
 }
 
 // TestReadme keeps README.md's generated blocks equal to what the code says: the config table
-// (the program's keys and Pulumi.yaml), the outputs table (what the program exports), the
+// (the program's keys and Pulumi.yaml), the policy config table (the pack's config schemas), the outputs table (what the program exports), the
 // diagram (the dev stack's mermaid plan) and the example review (of a real preview). `go test ./cmd/plan -update` rewrites them; it is
 // the one test that writes the README.
 func TestReadme(t *testing.T) {
@@ -115,6 +167,7 @@ func TestReadme(t *testing.T) {
 	testkit.ReadmeBlocks(t, "./cmd/plan", filepath.Join(projectDir, "README.md"), map[string]string{
 		"plan --stack dev --format mermaid": "```mermaid\n" + diagram + "```\n",
 		"config table":                      configTable(t),
+		"policy config table":               policyConfigTable(),
 		"outputs table":                     outputsTable(t),
 		"foundation outputs table":          foundationOutputsTable(t),
 		"review example":                    quote(review),

@@ -75,3 +75,12 @@ func numberSchema(description string, def float64, r spec.Range) map[string]any 
 		"maximum":     float64(r.Max),
 	}
 }
+
+// anyList is a list of strings as policy config arrives, JSON-decoded: a schema's default.
+func anyList(l []string) []any {
+	out := make([]any, len(l))
+	for i, s := range l {
+		out[i] = s
+	}
+	return out
+}

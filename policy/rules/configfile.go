@@ -56,7 +56,7 @@ func parseConfig(file map[string]json.RawMessage) (map[string]policyx.PolicyConf
 	}
 	out := map[string]policyx.PolicyConfig{}
 	var errs []error
-	for _, p := range policies("") {
+	for _, p := range Policies("") {
 		raw, named := file[p.Name()]
 		if !named && all == nil {
 			continue
@@ -69,7 +69,7 @@ func parseConfig(file map[string]json.RawMessage) (map[string]policyx.PolicyConf
 		out[p.Name()] = c
 	}
 	for _, name := range slices.Sorted(maps.Keys(file)) {
-		if _, ok := out[name]; !ok && name != allPolicies && !slices.ContainsFunc(policies(""), func(p policyx.Policy) bool { return p.Name() == name }) {
+		if _, ok := out[name]; !ok && name != allPolicies && !slices.ContainsFunc(Policies(""), func(p policyx.Policy) bool { return p.Name() == name }) {
 			errs = append(errs, fmt.Errorf("%q is not a policy of pack %s", name, PackName))
 		}
 	}

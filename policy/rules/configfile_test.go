@@ -80,7 +80,7 @@ func TestLoadConfigAll(t *testing.T) {
 	t.Parallel()
 	got, err := LoadConfig(writeConfig(t, `{"all": "advisory", "prod-protect": "mandatory"}`))
 	require.NoError(t, err)
-	assert.Len(t, got, len(policies("")))
+	assert.Len(t, got, len(Policies("")))
 	assert.Equal(t, policyx.EnforcementLevelAdvisory, got[PolicyAckDeadline].EnforcementLevel)
 	assert.Equal(t, policyx.EnforcementLevelMandatory, got[PolicyProdProtect].EnforcementLevel)
 }

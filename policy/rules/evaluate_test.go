@@ -43,7 +43,7 @@ func TestPack(t *testing.T) {
 func TestConfigSchemas(t *testing.T) {
 	t.Parallel()
 	schemas := map[string]*policyx.ConfigSchema{}
-	for _, p := range policies("dev") {
+	for _, p := range Policies("dev") {
 		schemas[p.Name()] = p.ConfigSchema()
 	}
 	cases := []struct {
@@ -59,6 +59,7 @@ func TestConfigSchemas(t *testing.T) {
 		{PolicyRequiredLabels, "labels", []any{"app", "env", "managed-by"}},
 		{PolicyTopicSchema, "enforceSchemas", true},
 		{PolicyWIFRepository, "githubRepository", nil},
+		{PolicyDeadLetter, "deadLetterResults", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.policy+"/"+tc.key, func(t *testing.T) {

@@ -16,8 +16,6 @@ const (
 	PolicyProdProtect    = "prod-protect"
 )
 
-var defaultRequiredLabels = []string{"app", "env", "managed-by"}
-
 const configRequiredLabels = "labels"
 
 // labelledTypes are the resources that carry the required labels: the queues, and the
@@ -36,14 +34,14 @@ var protectedTypes = []string{spec.TopicType, spec.SubscriptionType, spec.Schema
 // and tell a stack's from a hand-made one.
 func requiredLabels() policyx.ResourceValidationPolicy {
 	return policyx.NewResourceValidationPolicy(PolicyRequiredLabels, policyx.ResourceValidationPolicyArgs{
-		Description:      "Topics, subscriptions and buckets carry the labels app, env and managed-by.",
+		Description:      "Topics, subscriptions and buckets carry the labels " + andList(spec.RequiredLabelKeys()) + ".",
 		EnforcementLevel: policyx.EnforcementLevelMandatory,
 		ConfigSchema: &policyx.ConfigSchema{Properties: map[string]map[string]any{
 			configRequiredLabels: {
 				"type":        "array",
 				"items":       map[string]any{"type": "string"},
 				"description": "the label keys every topic, subscription and bucket must carry",
-				"default":     []any{"app", "env", "managed-by"},
+				"default":     anyList(spec.RequiredLabelKeys()),
 			},
 		}},
 		ValidateResource: func(_ context.Context, args policyx.ResourceValidationArgs) error {
@@ -51,7 +49,7 @@ func requiredLabels() policyx.ResourceValidationPolicy {
 			if !slices.Contains(labelledTypes, r.Type) {
 				return nil
 			}
-			want, err := configStrings(PolicyRequiredLabels, args.Config, configRequiredLabels, defaultRequiredLabels)
+			want, err := configStrings(PolicyRequiredLabels, args.Config, configRequiredLabels, spec.RequiredLabelKeys())
 			if err != nil {
 				return err
 			}
@@ -119,7 +117,7 @@ func prodProtect(stack string) policyx.ResourceValidationPolicy {
 				"type":        "array",
 				"items":       map[string]any{"type": "string"},
 				"description": "the names of the production stacks",
-				"default":     []any{"prod"},
+				"default":     anyList(defaultProductionStacks),
 			},
 		}},
 		ValidateResource: func(_ context.Context, args policyx.ResourceValidationArgs) error {

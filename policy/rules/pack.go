@@ -26,13 +26,14 @@ func Pack(ctx *pulumi.Context) (policyx.PolicyPack, error) {
 
 // newPack returns the policy pack for the named stack.
 func newPack(stack string) (policyx.PolicyPack, error) {
-	return policyx.NewPolicyPack(PackName, Version, policyx.EnforcementLevelMandatory, policies(stack))
+	return policyx.NewPolicyPack(PackName, Version, policyx.EnforcementLevelMandatory, Policies(stack))
 }
 
-// policies returns the pack's policies for the named stack, in the order the spec lists them:
-// the pipeline's, then the foundation's. Both Pulumi projects get the same pack; a rule whose
+// Policies returns the pack's policies for the named stack, in the order the spec lists them:
+// the pipeline's, then the foundation's; the README's table of their config properties is
+// generated from them. Both Pulumi projects get the same pack; a rule whose
 // fact differs between them tells them apart by the resource's project (inFoundation).
-func policies(stack string) []policyx.Policy {
+func Policies(stack string) []policyx.Policy {
 	return []policyx.Policy{
 		ackDeadline(),
 		deadLetter(),

@@ -28,7 +28,7 @@ func topicSchema() policyx.ResourceValidationPolicy {
 			configEnforceSchemas: {
 				"type":        "boolean",
 				"description": "whether the stack enforces the message contracts (false for a stack that is migrating)",
-				"default":     true,
+				"default":     spec.Defaults().EnforceSchemas,
 			},
 		}},
 		ValidateResource: func(_ context.Context, args policyx.ResourceValidationArgs) error {

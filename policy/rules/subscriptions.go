@@ -50,11 +50,11 @@ func ackDeadline() policyx.ResourceValidationPolicy {
 	schema := &policyx.ConfigSchema{Properties: map[string]map[string]any{}}
 	for _, q := range spec.Queues {
 		schema.Properties[ackDeadlineKey(q)] = numberSchema(
-			fmt.Sprintf("the ack deadline, in seconds, of subscriptions named *-%s-sub", q),
+			fmt.Sprintf("the ack deadline, in seconds, of subscriptions named %s", subscriptionPattern(q)),
 			specAckDeadline(q), spec.AckDeadlineRange)
 	}
 	return subscriptionPolicy(PolicyAckDeadline,
-		"Subscriptions have an ack deadline of 10..600 s, and the pipeline's subscriptions the one the spec gives their role.",
+		"Subscriptions have an ack deadline of "+rangeText(spec.AckDeadlineRange)+" s, and the pipeline's subscriptions the one the spec gives their role.",
 		schema,
 		func(args policyx.ResourceValidationArgs) error {
 			r := args.Resource
@@ -104,12 +104,12 @@ func deadLetter() policyx.ResourceValidationPolicy {
 	schema := &policyx.ConfigSchema{Properties: map[string]map[string]any{
 		configDeadLetterResults: {
 			"type":        "boolean",
-			"description": "whether subscriptions named *-results-sub must dead-letter (false for a stack that sets aiprod-pubsub:deadLetterResults false)",
+			"description": "whether subscriptions named " + subscriptionPattern(spec.Results) + " must dead-letter (false for a stack that sets aiprod-pubsub:deadLetterResults false)",
 			"default":     spec.Defaults().Subscriptions[spec.Results].DeadLetter,
 		},
 	}}
 	return subscriptionPolicy(PolicyDeadLetter,
-		"Subscriptions other than dead-letter ones dead-letter after 5..100 attempts to another topic, given as a full topic id; dead-letter subscriptions do not.",
+		"Subscriptions other than dead-letter ones dead-letter after "+rangeText(spec.AttemptsRange)+" attempts to another topic, given as a full topic id; dead-letter subscriptions do not.",
 		schema,
 		func(args policyx.ResourceValidationArgs) error {
 			r := args.Resource
@@ -233,7 +233,8 @@ func messageOrdering() policyx.ResourceValidationPolicy {
 // activity, and its backlog with it.
 func noExpiration() policyx.ResourceValidationPolicy {
 	return subscriptionPolicy(PolicyNoExpiration,
-		`Subscriptions never expire: expirationPolicy.ttl is "" (otherwise GCP deletes an idle subscription after 31 days).`,
+		fmt.Sprintf(`Subscriptions never expire: expirationPolicy.ttl is "" (otherwise GCP deletes an idle subscription after %d days).`,
+			days(spec.DefaultExpirationSeconds)),
 		nil,
 		func(args policyx.ResourceValidationArgs) error {
 			r := args.Resource
@@ -242,8 +243,8 @@ func noExpiration() policyx.ResourceValidationPolicy {
 			case ttl.Unknown:
 			case !ttl.Set:
 				args.Manager.ReportViolation(fmt.Sprintf(
-					`%s does not set expirationPolicy.ttl; GCP then deletes it after 31 days without activity; set ttl to ""`,
-					describe(r)), "")
+					`%s does not set expirationPolicy.ttl; GCP then deletes it after %d days without activity; set ttl to ""`,
+					describe(r), days(spec.DefaultExpirationSeconds)), "")
 			case !ttl.IsString() || ttl.AsString() != "":
 				args.Manager.ReportViolation(fmt.Sprintf(
 					`%s has expirationPolicy.ttl %s; must be "" (never expire)`, describe(r), show(ttl.Value)), "")
@@ -262,7 +263,8 @@ func dlqRetention() policyx.ResourceValidationPolicy {
 			specDLQRetention(), spec.RetentionRange),
 	}}
 	return subscriptionPolicy(PolicyDLQRetention,
-		"Dead-letter subscriptions retain messages at least 7 days (and at most GCP's 31).",
+		fmt.Sprintf("Dead-letter subscriptions retain messages at least %d days (and at most GCP's %d).",
+			days(int(specDLQRetention())), days(spec.RetentionRange.Max)),
 		schema,
 		func(args policyx.ResourceValidationArgs) error {
 			r := args.Resource

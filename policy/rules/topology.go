@@ -82,7 +82,7 @@ func pipelineStems(v stackView) []string {
 // application account must be able to publish every message and pull jobs.
 func pipelineTopology() policyx.StackValidationPolicy {
 	return policyx.NewStackValidationPolicy(PolicyPipelineTopology, policyx.StackValidationPolicyArgs{
-		Description:      "Each pipeline has its jobs, results and dlq topics, each with its one -sub subscription, and the application service account publishes to the three topics and pulls the jobs subscription.",
+		Description:      "Each pipeline has its jobs, results and dlq topics, each with its one " + spec.SubscriptionSuffix + " subscription, and the application service account publishes to the three topics and pulls the jobs subscription.",
 		EnforcementLevel: policyx.EnforcementLevelMandatory,
 		ValidateStack: func(_ context.Context, args policyx.StackValidationArgs) error {
 			v := newStackView(args.Resources)
@@ -119,8 +119,8 @@ func checkPipeline(m policyx.PolicyManager, v stackView, stem string) {
 // account needs on it.
 func checkQueue(m policyx.PolicyManager, v stackView, stem string, q spec.Queue) []need {
 	var needs []need
-	topicName := stem + "-" + string(q)
-	subName := topicName + "-sub"
+	topicName := spec.StemTopicName(stem, q)
+	subName := spec.SubscriptionOf(topicName)
 	named := v.subscriptionsNamed(subName)
 	t, haveTopic := v.topicByName(topicName)
 	if !haveTopic {
@@ -152,8 +152,8 @@ func checkQueue(m policyx.PolicyManager, v stackView, stem string, q spec.Queue)
 		on, _ := v.subscriptionsOn(t.ref)
 		for _, s := range on {
 			if s.name != subName {
-				m.ReportViolation(fmt.Sprintf("topic %q has subscription %q besides %q; each topic of the pipeline has its one -sub subscription",
-					topicName, s.name, subName), s.r.URN)
+				m.ReportViolation(fmt.Sprintf("topic %q has subscription %q besides %q; each topic of the pipeline has its one %s subscription",
+					topicName, s.name, subName, spec.SubscriptionSuffix), s.r.URN)
 			}
 		}
 	}
