@@ -14,22 +14,22 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiprod/aiprod-pubsub/offline"
 	"github.com/aiprod/aiprod-pubsub/spec"
-	"github.com/aiprod/aiprod-pubsub/stackrun"
 	"github.com/aiprod/aiprod-pubsub/stacks"
 )
 
 // renderStack renders a stack of the repository's own files, with edit applied to its config,
 // and returns the result and the stack's project.
-func renderStack(t *testing.T, stack string, edit func(map[string]string)) (*stackrun.Result, string) {
+func renderStack(t *testing.T, stack string, edit func(map[string]string)) (*offline.Result, string) {
 	t.Helper()
-	res, files, err := stackrun.Stack("..", stack, edit)
+	res, files, err := offline.Stack("..", stack, edit)
 	require.NoError(t, err)
 	return res, files.Config.Values[stacks.ProjectKey]
 }
 
 // topology renders a stack and builds its topology, after break edits the rendered resources.
-func topology(t *testing.T, stack string, edit func(map[string]string), breakIt func(*stackrun.Result)) *Topology {
+func topology(t *testing.T, stack string, edit func(map[string]string), breakIt func(*offline.Result)) *Topology {
 	t.Helper()
 	res, project := renderStack(t, stack, edit)
 	if breakIt != nil {
@@ -140,8 +140,8 @@ func TestRetentionBeyondPstest(t *testing.T) {
 }
 
 // withoutInput deletes an input of the rendered subscription whose name ends with suffix.
-func withoutInput(suffix, key string) func(*stackrun.Result) {
-	return func(res *stackrun.Result) {
+func withoutInput(suffix, key string) func(*offline.Result) {
+	return func(res *offline.Result) {
 		for _, r := range res.Resources {
 			if r.Type == spec.SubscriptionType && strings.HasSuffix(r.Name, suffix) {
 				delete(r.Inputs, resource.PropertyKey(key))
@@ -154,7 +154,7 @@ func TestRehearse(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name, stack string
-		breakIt     func(*stackrun.Result)
+		breakIt     func(*offline.Result)
 		// failing lists the scenarios that must fail, with a fragment of their error.
 		failing map[string]string
 	}{

@@ -1,5 +1,5 @@
 // Package plan is the offline plan: what a stack would create, judged by the policy pack,
-// without cloud credentials. It builds a plan from a program run under mocks (stackrun)
+// without cloud credentials. It builds a plan from a program run under mocks (offline)
 // or from a `pulumi preview --json` document, finds the deploy critical path, and writes the
 // plan as text, preview-shaped JSON, Markdown, a Mermaid diagram or a bulk import file.
 package plan

@@ -13,9 +13,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiprod/aiprod-pubsub/inventory"
+	"github.com/aiprod/aiprod-pubsub/offline"
 	"github.com/aiprod/aiprod-pubsub/policy/rules"
 	"github.com/aiprod/aiprod-pubsub/spec"
-	"github.com/aiprod/aiprod-pubsub/stackrun"
 	"github.com/aiprod/aiprod-pubsub/stacks"
 )
 
@@ -44,7 +44,7 @@ func raw(n int) stacks.Raw {
 func buildPlan(tb testing.TB, n int) *Plan {
 	tb.Helper()
 	r := raw(n)
-	res, err := stackrun.Program(project, "dev", r)
+	res, err := offline.Program(project, "dev", r)
 	require.NoError(tb, err)
 	p, err := FromResult(&res.Stack, StackConfig{Values: r.Values, Secret: r.Secret}, Options{})
 	require.NoError(tb, err)
@@ -77,7 +77,7 @@ func TestCriticalPathWithoutSchemas(t *testing.T) {
 	t.Parallel()
 	r := raw(3)
 	r.Values["aiprod-pubsub:enforceSchemas"] = "false"
-	res, err := stackrun.Program(project, "dev", r)
+	res, err := offline.Program(project, "dev", r)
 	require.NoError(t, err)
 	p, err := FromResult(&res.Stack, StackConfig{Values: r.Values, Secret: r.Secret}, Options{})
 	require.NoError(t, err)
@@ -222,7 +222,7 @@ func BenchmarkPlan(b *testing.B) {
 		b.Run(fmt.Sprintf("pipelines=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				res, err := stackrun.Program(project, "dev", r)
+				res, err := offline.Program(project, "dev", r)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -245,14 +245,14 @@ func BenchmarkPlan(b *testing.B) {
 func BenchmarkPlanStages(b *testing.B) {
 	for _, n := range []int{1, 100} {
 		r := raw(n)
-		res, err := stackrun.Program(project, "dev", r)
+		res, err := offline.Program(project, "dev", r)
 		require.NoError(b, err)
 		p, err := FromResult(&res.Stack, StackConfig{Values: r.Values, Secret: r.Secret}, Options{})
 		require.NoError(b, err)
 		b.Run(fmt.Sprintf("program/pipelines=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := stackrun.Program(project, "dev", r); err != nil {
+				if _, err := offline.Program(project, "dev", r); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -301,7 +301,7 @@ func TestCriticalPathWithAlertsAndKey(t *testing.T) {
 	r := raw(2)
 	r.Values["aiprod-pubsub:alertEmails"] = `["oncall@aiprod.io"]`
 	r.Values["aiprod-pubsub:kmsKeyName"] = "projects/p/locations/europe-west1/keyRings/r/cryptoKeys/k"
-	res, err := stackrun.Program(project, "dev", r)
+	res, err := offline.Program(project, "dev", r)
 	require.NoError(t, err)
 	p, err := FromResult(&res.Stack, StackConfig{Values: r.Values, Secret: r.Secret}, Options{})
 	require.NoError(t, err)

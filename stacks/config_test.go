@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiprod/aiprod-pubsub/offline"
 	"github.com/aiprod/aiprod-pubsub/spec"
-	"github.com/aiprod/aiprod-pubsub/stackrun"
 	"github.com/aiprod/aiprod-pubsub/stacks"
 )
 
@@ -76,14 +76,14 @@ func TestBadConfig(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			files, err := stackrun.Load("..", "dev", "")
+			files, err := offline.Load("..", "dev", "")
 			require.NoError(t, err)
 			if tc.del {
 				delete(files.Config.Values, tc.key)
 			} else {
 				files.Config.Values[tc.key] = tc.value
 			}
-			res, err := stackrun.Program(files.Project, "dev", files.Config)
+			res, err := offline.Program(files.Project, "dev", files.Config)
 			require.Error(t, err)
 			var cfgErr *stacks.Error
 			require.True(t, errors.As(err, &cfgErr), "a config error, not %T: %v", err, err)
@@ -149,13 +149,13 @@ func TestSecretConfig(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			files, err := stackrun.Load("..", "dev", "")
+			files, err := offline.Load("..", "dev", "")
 			require.NoError(t, err)
 			for k, v := range tc.values {
 				files.Config.Values[k] = v
 			}
 			files.Config.Secret = tc.secret
-			res, err := stackrun.Program(files.Project, "dev", files.Config)
+			res, err := offline.Program(files.Project, "dev", files.Config)
 			if tc.want != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tc.want)

@@ -14,8 +14,8 @@ import (
 
 	"github.com/aiprod/aiprod-pubsub/gcpmock"
 	"github.com/aiprod/aiprod-pubsub/inventory"
+	"github.com/aiprod/aiprod-pubsub/offline"
 	"github.com/aiprod/aiprod-pubsub/spec"
-	"github.com/aiprod/aiprod-pubsub/stackrun"
 	"github.com/aiprod/aiprod-pubsub/stacks"
 	"github.com/aiprod/aiprod-pubsub/testkit"
 )
@@ -31,9 +31,9 @@ const (
 )
 
 // loadStack renders a stack of the repository's own files.
-func loadStack(t *testing.T, stack string, edit func(map[string]string)) *stackrun.Result {
+func loadStack(t *testing.T, stack string, edit func(map[string]string)) *offline.Result {
 	t.Helper()
-	res, _, err := stackrun.Stack("..", stack, edit)
+	res, _, err := offline.Stack("..", stack, edit)
 	require.NoError(t, err)
 	return res
 }
@@ -51,7 +51,7 @@ func prop(r inventory.Resource, path string) any {
 	return v.Mappable()
 }
 
-func mustGet(t *testing.T, res *stackrun.Result, typ, name string) inventory.Resource {
+func mustGet(t *testing.T, res *offline.Result, typ, name string) inventory.Resource {
 	t.Helper()
 	r, err := res.ByName(typ, name)
 	require.NoError(t, err)
@@ -78,32 +78,32 @@ func TestVariants(t *testing.T) {
 	cases := []struct {
 		name  string
 		edit  map[string]string
-		check func(t *testing.T, res *stackrun.Result)
+		check func(t *testing.T, res *offline.Result)
 	}{
-		{"results without dead-lettering", map[string]string{"aiprod-pubsub:deadLetterResults": "false"}, func(t *testing.T, res *stackrun.Result) {
+		{"results without dead-lettering", map[string]string{"aiprod-pubsub:deadLetterResults": "false"}, func(t *testing.T, res *offline.Result) {
 			results := mustGet(t, res, subType, "aiprod-pipeline-results-sub")
 			assert.Nil(t, prop(results, "deadLetterPolicy"), "%s: no dead-letter policy", results.URN)
 			_, err := res.ByName(subMember, "aiprod-pipeline-results-sub-subscriber-agent")
 			assert.Error(t, err, "no service-agent grant on a subscription that does not dead-letter")
 			assert.Len(t, res.ByType(subMember), 2)
 		}},
-		{"app pulls results too", map[string]string{"aiprod-pubsub:appSubscriptions": `["jobs","results"]`}, func(t *testing.T, res *stackrun.Result) {
+		{"app pulls results too", map[string]string{"aiprod-pubsub:appSubscriptions": `["jobs","results"]`}, func(t *testing.T, res *offline.Result) {
 			m := mustGet(t, res, subMember, "aiprod-pipeline-results-sub-subscriber-app")
 			assert.Equal(t, "roles/pubsub.subscriber", prop(m, "role"))
 		}},
-		{"adopted without the foundation: the number is looked up", map[string]string{"aiprod-pubsub:foundationStack": ""}, func(t *testing.T, res *stackrun.Result) {
+		{"adopted without the foundation: the number is looked up", map[string]string{"aiprod-pubsub:foundationStack": ""}, func(t *testing.T, res *offline.Result) {
 			assert.Equal(t, []string{"aiprod-dev-000000"}, res.Lookups, "the project number is looked up once")
 			assert.Empty(t, res.StackReferences, "no foundation, no stack reference")
 			m := mustGet(t, res, topicMember, "aiprod-pipeline-dlq-publisher-agent")
 			assert.Equal(t, spec.ServiceAgent(gcpmock.ProjectNumber("aiprod-dev-000000")), prop(m, "member"))
 		}},
-		{"project number from config", map[string]string{"aiprod-pubsub:projectNumber": "123456789012", "aiprod-pubsub:foundationStack": ""}, func(t *testing.T, res *stackrun.Result) {
+		{"project number from config", map[string]string{"aiprod-pubsub:projectNumber": "123456789012", "aiprod-pubsub:foundationStack": ""}, func(t *testing.T, res *offline.Result) {
 			assert.Empty(t, res.Lookups, "no lookup when the number is configured")
 			assert.Empty(t, res.StackReferences, "no foundation, no stack reference")
 			m := mustGet(t, res, topicMember, "aiprod-pipeline-dlq-publisher-agent")
 			assert.Equal(t, "serviceAccount:service-123456789012@gcp-sa-pubsub.iam.gserviceaccount.com", prop(m, "member"))
 		}},
-		{"two pipelines, one account", map[string]string{"aiprod-pubsub:pipelines": `["video","audio"]`, "aiprod-pubsub:namePrefix": "ai"}, func(t *testing.T, res *stackrun.Result) {
+		{"two pipelines, one account", map[string]string{"aiprod-pubsub:pipelines": `["video","audio"]`, "aiprod-pubsub:namePrefix": "ai"}, func(t *testing.T, res *offline.Result) {
 			assert.Len(t, res.ByType(topicType), 6)
 			assert.Len(t, res.ByType(subType), 6)
 			assert.Len(t, res.ByType(accountType), 1)
@@ -123,7 +123,7 @@ func TestVariants(t *testing.T) {
 			"aiprod-pubsub:maxDeliveryAttempts":        "10",
 			"aiprod-pubsub:retryMinimumBackoffSeconds": "0",
 			"aiprod-pubsub:dlqMessageRetentionSeconds": "2678400",
-		}, func(t *testing.T, res *stackrun.Result) {
+		}, func(t *testing.T, res *offline.Result) {
 			topic := mustGet(t, res, topicType, "aiprod-pipeline-jobs")
 			assert.Equal(t, "media", prop(topic, "labels.team"))
 			assert.Equal(t, "aiprod", prop(topic, "labels.app"))
@@ -136,13 +136,13 @@ func TestVariants(t *testing.T) {
 			dlq := mustGet(t, res, subType, "aiprod-pipeline-dlq-sub")
 			assert.Equal(t, "2678400s", prop(dlq, "messageRetentionDuration"))
 		}},
-		{"schemas not enforced", map[string]string{"aiprod-pubsub:enforceSchemas": "false"}, func(t *testing.T, res *stackrun.Result) {
+		{"schemas not enforced", map[string]string{"aiprod-pubsub:enforceSchemas": "false"}, func(t *testing.T, res *offline.Result) {
 			assert.Empty(t, res.ByType(schemaType))
 			for _, topic := range res.ByType(topicType) {
 				assert.Nil(t, prop(topic, "schemaSettings"), "%s: no schema", topic.URN)
 			}
 		}},
-		{"protected dev protects the created account", map[string]string{"aiprod-pubsub:protect": "true", "aiprod-pubsub:alertEmails": `["` + realAddress + `"]`}, func(t *testing.T, res *stackrun.Result) {
+		{"protected dev protects the created account", map[string]string{"aiprod-pubsub:protect": "true", "aiprod-pubsub:alertEmails": `["` + realAddress + `"]`}, func(t *testing.T, res *offline.Result) {
 			sa := mustGet(t, res, accountType, "aiprod-sa")
 			assert.True(t, sa.Protect)
 		}},
@@ -192,7 +192,7 @@ func shortNames(urns []string) []string {
 
 // inventoryJSON is a stack's golden inventory: every resource with its inputs, graph and
 // options, the counts by type and the outputs.
-func inventoryJSON(t *testing.T, res *stackrun.Result) string {
+func inventoryJSON(t *testing.T, res *offline.Result) string {
 	t.Helper()
 	inv := goldenInventory{Counts: map[string]int{}, Outputs: res.Outputs}
 	for _, r := range res.Resources {
@@ -272,7 +272,7 @@ func TestGoldenInventoryCatchesChanges(t *testing.T) {
 // and defaults.
 func TestPulumiYAMLMatchesDefaults(t *testing.T) {
 	t.Parallel()
-	files, err := stackrun.Load("..", "dev", "")
+	files, err := offline.Load("..", "dev", "")
 	require.NoError(t, err)
 	defaults := stacks.Defaults()
 	var declared []string

@@ -15,8 +15,8 @@ import (
 	"github.com/aiprod/aiprod-pubsub/gcpmock"
 	"github.com/aiprod/aiprod-pubsub/infra"
 	"github.com/aiprod/aiprod-pubsub/inventory"
+	"github.com/aiprod/aiprod-pubsub/offline"
 	"github.com/aiprod/aiprod-pubsub/spec"
-	"github.com/aiprod/aiprod-pubsub/stackrun"
 	"github.com/aiprod/aiprod-pubsub/stacks"
 	"github.com/aiprod/aiprod-pubsub/testkit"
 )
@@ -24,9 +24,9 @@ import (
 const foundationDir = "../foundation"
 
 // loadFoundation renders a foundation stack of the repository's own files.
-func loadFoundation(t *testing.T, stack string, edit func(map[string]string)) *stackrun.Result {
+func loadFoundation(t *testing.T, stack string, edit func(map[string]string)) *offline.Result {
 	t.Helper()
-	res, files, err := stackrun.Stack(foundationDir, stack, edit)
+	res, files, err := offline.Stack(foundationDir, stack, edit)
 	require.NoError(t, err)
 	require.Equal(t, spec.FoundationProject, files.Project, "the runner picks the program by the project's name")
 	return res
@@ -95,7 +95,7 @@ func TestFoundation(t *testing.T) {
 }
 
 // checkStateBucket checks the state bucket's protection and the secrets key.
-func checkStateBucket(t *testing.T, res *stackrun.Result, project, stack string) {
+func checkStateBucket(t *testing.T, res *offline.Result, project, stack string) {
 	t.Helper()
 	b := mustGet(t, res, spec.BucketType, project+"-pulumi-state")
 	assert.True(t, b.Protect, "%s: protected", b.URN)
@@ -121,7 +121,7 @@ func checkStateBucket(t *testing.T, res *stackrun.Result, project, stack string)
 }
 
 // checkIdentities checks WIF and who may impersonate which identity with which role.
-func checkIdentities(t *testing.T, res *stackrun.Result, project, env string) {
+func checkIdentities(t *testing.T, res *offline.Result, project, env string) {
 	t.Helper()
 	number := gcpmock.ProjectNumber(project)
 	pool := "projects/" + number + "/locations/global/workloadIdentityPools/github"
@@ -175,7 +175,7 @@ func toAny(ss []string) []any {
 
 // checkStateGrants checks the bucket and key grants: the deployer writes state and encrypts,
 // the preview reads state, takes the backend's lock only, and decrypts.
-func checkStateGrants(t *testing.T, res *stackrun.Result, project string) {
+func checkStateGrants(t *testing.T, res *offline.Result, project string) {
 	t.Helper()
 	bucket := project + "-pulumi-state"
 	type grant struct{ role, member, condition string }
@@ -257,7 +257,7 @@ func TestFoundationConfig(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			res, _, err := stackrun.Stack(foundationDir, "dev", func(v map[string]string) {
+			res, _, err := offline.Stack(foundationDir, "dev", func(v map[string]string) {
 				if tc.del {
 					delete(v, tc.key)
 				} else {
@@ -274,9 +274,9 @@ func TestFoundationConfig(t *testing.T) {
 	}
 	t.Run("a stack without a GitHub environment", func(t *testing.T) {
 		t.Parallel()
-		files, err := stackrun.Load(foundationDir, "dev", "")
+		files, err := offline.Load(foundationDir, "dev", "")
 		require.NoError(t, err)
-		res, err := stackrun.Program(files.Project, "staging", files.Config)
+		res, err := offline.Program(files.Project, "staging", files.Config)
 		require.ErrorContains(t, err, `stack is "staging"; must be a stack with a GitHub environment: dev (dev), prod (production)`)
 		assert.Empty(t, res.Resources)
 	})
@@ -304,7 +304,7 @@ func TestFoundationCMEK(t *testing.T) {
 // foundation's keys, and its defaults to the arguments' defaults.
 func TestFoundationPulumiYAML(t *testing.T) {
 	t.Parallel()
-	files, err := stackrun.Load(foundationDir, "dev", "")
+	files, err := offline.Load(foundationDir, "dev", "")
 	require.NoError(t, err)
 	var keys, declared []string
 	for _, k := range stacks.FoundationKeys {
@@ -327,10 +327,10 @@ func TestFoundationPulumiYAML(t *testing.T) {
 func TestFoundationProgramRunners(t *testing.T) {
 	t.Setenv(pulumi.EnvConfig, "")
 	t.Setenv(pulumi.EnvConfigSecretKeys, "")
-	want, files, err := stackrun.Stack(foundationDir, "dev", nil)
+	want, files, err := offline.Stack(foundationDir, "dev", nil)
 	require.NoError(t, err)
-	run := func(raw stacks.Raw) (*stackrun.Result, error) {
-		return stackrun.Run(spec.FoundationProject, "dev", &raw, func(ctx *pulumi.Context) (pulumi.Map, error) {
+	run := func(raw stacks.Raw) (*offline.Result, error) {
+		return offline.Run(spec.FoundationProject, "dev", &raw, func(ctx *pulumi.Context) (pulumi.Map, error) {
 			return pulumi.Map{}, stacks.FoundationProgram(ctx)
 		})
 	}
@@ -352,7 +352,7 @@ func TestFoundationProgramRunners(t *testing.T) {
 // anything is registered.
 func TestNewFoundationRejectsBadArgs(t *testing.T) {
 	t.Parallel()
-	res, err := stackrun.Run(spec.FoundationProject, "dev", nil, func(ctx *pulumi.Context) (pulumi.Map, error) {
+	res, err := offline.Run(spec.FoundationProject, "dev", nil, func(ctx *pulumi.Context) (pulumi.Map, error) {
 		_, err := infra.NewFoundation(ctx, infra.FoundationArgs{Project: "P", Stack: "qa", GitHubRepository: "x", StateKMSKeyName: "k"})
 		return nil, err
 	})

@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiprod/aiprod-pubsub/inventory"
+	"github.com/aiprod/aiprod-pubsub/offline"
 	"github.com/aiprod/aiprod-pubsub/spec"
-	"github.com/aiprod/aiprod-pubsub/stackrun"
 )
 
 // conditionsOf reads an alert policy's threshold conditions: filter, threshold, duration,
@@ -220,7 +220,7 @@ func TestNotificationChannels(t *testing.T) {
 	}
 	assert.Empty(t, loadStack(t, "dev", nil).ByType(spec.NotificationChannelType), "dev may have none")
 
-	_, _, err := stackrun.Stack("..", "prod", func(v map[string]string) { delete(v, "aiprod-pubsub:alertEmails") })
+	_, _, err := offline.Stack("..", "prod", func(v map[string]string) { delete(v, "aiprod-pubsub:alertEmails") })
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "aiprod-pubsub:alertEmails is \"[]\"; a protected (production) stack needs a notification channel: set aiprod-pubsub:alertEmails or aiprod-pubsub:alertNotificationChannels")
 }

@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiprod/aiprod-pubsub/offline"
 	"github.com/aiprod/aiprod-pubsub/spec"
-	"github.com/aiprod/aiprod-pubsub/stackrun"
 )
 
 // TestPermissionTableCoversThePipeline runs both real pipeline stacks offline, and the variants
@@ -32,7 +32,7 @@ func TestPermissionTableCoversThePipeline(t *testing.T) {
 	used := map[string]bool{}
 	for _, name := range slices.Sorted(maps.Keys(runs)) {
 		stack, _, _ := strings.Cut(name, " ")
-		res, _, err := stackrun.Stack("..", stack, runs[name])
+		res, _, err := offline.Stack("..", stack, runs[name])
 		require.NoError(t, err, name)
 		for _, r := range res.Resources {
 			if !r.Custom {

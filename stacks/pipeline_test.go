@@ -8,9 +8,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiprod/aiprod-pubsub/infra"
+	"github.com/aiprod/aiprod-pubsub/offline"
 	"github.com/aiprod/aiprod-pubsub/schemas"
 	"github.com/aiprod/aiprod-pubsub/spec"
-	"github.com/aiprod/aiprod-pubsub/stackrun"
 )
 
 // The pipeline component, tested as infra's callers see it. Its tests live here rather than in
@@ -37,8 +37,8 @@ func validArgs() infra.PipelineArgs {
 	}
 }
 
-func runPipeline(args infra.PipelineArgs) (*stackrun.Result, error) {
-	return stackrun.Run("aiprod-pubsub", "test", nil, func(ctx *pulumi.Context) (pulumi.Map, error) {
+func runPipeline(args infra.PipelineArgs) (*offline.Result, error) {
+	return offline.Run("aiprod-pubsub", "test", nil, func(ctx *pulumi.Context) (pulumi.Map, error) {
 		p, err := infra.NewPipeline(ctx, args)
 		if err != nil {
 			return nil, err
@@ -101,7 +101,7 @@ func TestNewPipelineOutputs(t *testing.T) {
 func TestNewPipelineTypedChildren(t *testing.T) {
 	t.Parallel()
 	args := validArgs()
-	res, err := stackrun.Run("aiprod-pubsub", "test", nil, func(ctx *pulumi.Context) (pulumi.Map, error) {
+	res, err := offline.Run("aiprod-pubsub", "test", nil, func(ctx *pulumi.Context) (pulumi.Map, error) {
 		p, err := infra.NewPipeline(ctx, args)
 		if err != nil {
 			return nil, err

@@ -13,9 +13,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiprod/aiprod-pubsub/offline"
 	"github.com/aiprod/aiprod-pubsub/policy/rules"
 	"github.com/aiprod/aiprod-pubsub/spec"
-	"github.com/aiprod/aiprod-pubsub/stackrun"
 	"github.com/aiprod/aiprod-pubsub/stacks"
 	"github.com/aiprod/aiprod-pubsub/testkit"
 )
@@ -30,7 +30,7 @@ const (
 // analyzed runs the real program for a stack and returns its resources as the pack sees them.
 func analyzed(t *testing.T, stack string) []policyx.AnalyzerResource {
 	t.Helper()
-	r, _, err := stackrun.Stack("..", stack, nil)
+	r, _, err := offline.Stack("..", stack, nil)
 	require.NoError(t, err)
 	return r.Analyzer()
 }
@@ -238,7 +238,7 @@ func matchingPolicyConfig(cfg *stacks.Config) map[string]policyx.PolicyConfig {
 func TestCheckedInPolicyConfigMatchesTheStacks(t *testing.T) {
 	t.Parallel()
 	for _, stack := range []string{"dev", "prod"} {
-		res, files, err := stackrun.Stack("..", stack, nil)
+		res, files, err := offline.Stack("..", stack, nil)
 		require.NoError(t, err)
 		cfg, err := stacks.Parse(stack, files.Config)
 		require.NoError(t, err)
@@ -296,7 +296,7 @@ func TestEveryAcceptedConfigCanPassTheGate(t *testing.T) {
 	for _, v := range variants {
 		t.Run(v.stack+"/"+v.key+"="+v.value, func(t *testing.T) {
 			t.Parallel()
-			res, files, err := stackrun.Stack("..", v.stack, func(values map[string]string) {
+			res, files, err := offline.Stack("..", v.stack, func(values map[string]string) {
 				values[stacks.Namespace+":"+v.key] = v.value
 				if v.key == "projectNumber" {
 					// The number names the service agent of a stack without the foundation.

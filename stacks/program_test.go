@@ -7,16 +7,16 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiprod/aiprod-pubsub/offline"
 	"github.com/aiprod/aiprod-pubsub/spec"
-	"github.com/aiprod/aiprod-pubsub/stackrun"
 	"github.com/aiprod/aiprod-pubsub/stacks"
 )
 
 // runProgram runs stacks.Program, the program as main.go runs it, with the stack's config in
 // the run info only, as an Automation API inline program receives it.
-func runProgram(t *testing.T, raw stacks.Raw) (*stackrun.Result, error) {
+func runProgram(t *testing.T, raw stacks.Raw) (*offline.Result, error) {
 	t.Helper()
-	return stackrun.Run("aiprod-pubsub", "dev", &raw, func(ctx *pulumi.Context) (pulumi.Map, error) {
+	return offline.Run("aiprod-pubsub", "dev", &raw, func(ctx *pulumi.Context) (pulumi.Map, error) {
 		return pulumi.Map{}, stacks.Program(ctx)
 	})
 }
@@ -26,7 +26,7 @@ func runProgram(t *testing.T, raw stacks.Raw) (*stackrun.Result, error) {
 func TestProgramAsInlineProgram(t *testing.T) {
 	t.Setenv(pulumi.EnvConfig, "")
 	t.Setenv(pulumi.EnvConfigSecretKeys, "")
-	want, files, err := stackrun.Stack("..", "dev", nil)
+	want, files, err := offline.Stack("..", "dev", nil)
 	require.NoError(t, err)
 	got, err := runProgram(t, files.Config)
 	require.NoError(t, err, "gcp:project and the rest come from the context")

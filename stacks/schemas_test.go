@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiprod/aiprod-pubsub/offline"
 	"github.com/aiprod/aiprod-pubsub/schemas"
-	"github.com/aiprod/aiprod-pubsub/stackrun"
 	"github.com/aiprod/aiprod-pubsub/stacks"
 )
 
@@ -39,10 +39,10 @@ func TestSchemaFileErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			files, err := stackrun.Load("..", "dev", "")
+			files, err := offline.Load("..", "dev", "")
 			require.NoError(t, err)
 			files.Config.SchemaFiles = tc.fsys
-			res, err := stackrun.Program(files.Project, "dev", files.Config)
+			res, err := offline.Program(files.Project, "dev", files.Config)
 			var cfgErr *stacks.Error
 			require.True(t, errors.As(err, &cfgErr), "a config error, not %v", err)
 			assert.Contains(t, err.Error(), "aiprod-pubsub:enforceSchemas is true")
@@ -52,11 +52,11 @@ func TestSchemaFileErrors(t *testing.T) {
 	}
 
 	// Without enforcement the files are not needed.
-	files, err := stackrun.Load("..", "dev", "")
+	files, err := offline.Load("..", "dev", "")
 	require.NoError(t, err)
 	files.Config.SchemaFiles = fstest.MapFS{}
 	files.Config.Values["aiprod-pubsub:enforceSchemas"] = "false"
-	_, err = stackrun.Program(files.Project, "dev", files.Config)
+	_, err = offline.Program(files.Project, "dev", files.Config)
 	assert.NoError(t, err)
 }
 
@@ -65,11 +65,11 @@ func TestSchemaFileErrors(t *testing.T) {
 // nothing asks the engine to replace either.
 func TestSchemaEvolution(t *testing.T) {
 	t.Parallel()
-	render2 := func(fsys fs.FS) *stackrun.Result {
-		files, err := stackrun.Load("..", "prod", "")
+	render2 := func(fsys fs.FS) *offline.Result {
+		files, err := offline.Load("..", "prod", "")
 		require.NoError(t, err)
 		files.Config.SchemaFiles = fsys
-		res, err := stackrun.Program(files.Project, "prod", files.Config)
+		res, err := offline.Program(files.Project, "prod", files.Config)
 		require.NoError(t, err)
 		return res
 	}

@@ -13,15 +13,15 @@ import (
 
 	"github.com/aiprod/aiprod-pubsub/gcpmock"
 	"github.com/aiprod/aiprod-pubsub/inventory"
+	"github.com/aiprod/aiprod-pubsub/offline"
 	"github.com/aiprod/aiprod-pubsub/spec"
-	"github.com/aiprod/aiprod-pubsub/stackrun"
 	"github.com/aiprod/aiprod-pubsub/stacks"
 )
 
 // realStacks are the stacks of the checked-in stack files, as the offline plan runs them.
-func realStacks(t *testing.T) map[string]*stackrun.Result {
+func realStacks(t *testing.T) map[string]*offline.Result {
 	t.Helper()
-	out := map[string]*stackrun.Result{}
+	out := map[string]*offline.Result{}
 	for _, stack := range []string{"dev", "prod"} {
 		out[stack] = loadStack(t, stack, nil)
 	}
@@ -258,7 +258,7 @@ func TestPlaceholderAddresses(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, _, err := stackrun.Stack("..", tc.stack, func(v map[string]string) {
+			_, _, err := offline.Stack("..", tc.stack, func(v map[string]string) {
 				if tc.emails != "" {
 					v["aiprod-pubsub:alertEmails"] = tc.emails
 				}
@@ -295,7 +295,7 @@ func TestNotDeployableRefusesUp(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			files, err := stackrun.Load("..", "prod", "")
+			files, err := offline.Load("..", "prod", "")
 			require.NoError(t, err)
 			for k, v := range tc.edit {
 				files.Config.Values[k] = v

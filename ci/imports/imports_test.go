@@ -20,7 +20,7 @@ var allowed = map[string][]string{
 	"stacks":               {"spec", "schemas", "infra"},
 	"inventory":            {},
 	"gcpmock":              {"spec", "inventory"},
-	"stackrun":             {"gcpmock", "inventory", "spec", "stacks"},
+	"offline":              {"gcpmock", "inventory", "spec", "stacks"},
 	"policy/rules":         {"spec"},
 	"policy":               {"policy/rules"},
 	"plan":                 {"spec", "inventory", "policy/rules"},
@@ -31,10 +31,10 @@ var allowed = map[string][]string{
 	"testkit/pubsubtest":   {}, // the Pub/Sub client, apart from testkit: only tests that talk to a server link it
 	"ci/imports":           {},
 	"ci/workflows":         {},
-	"cmd/plan":             {"plan", "policy/rules", "stackrun", "stacks"},
-	"cmd/emulator":         {"emulator", "stackrun", "stacks"},
+	"cmd/plan":             {"plan", "policy/rules", "offline", "stacks"},
+	"cmd/emulator":         {"emulator", "offline", "stacks"},
 	"cmd/emulator/publish": {"schemas", "pubsubconn"},
-	"cmd/dlq":              {"redrive", "pubsubconn", "schemas", "spec", "stackrun", "stacks"},
+	"cmd/dlq":              {"redrive", "pubsubconn", "schemas", "spec", "offline", "stacks"},
 	"":                     {"stacks"}, // the program itself
 	"foundation":           {"stacks"}, // the foundation's program
 }
@@ -48,7 +48,7 @@ var descriptions = map[string]string{
 	"stacks":               "config to arguments, the program",
 	"inventory":            "a stack's resources, neutral",
 	"gcpmock":              "the GCP provider, offline",
-	"stackrun":             "load a stack, run the program under gcpmock",
+	"offline":              "load a stack, run the program under gcpmock",
 	"policy/rules":         "the pack's rules",
 	"policy":               "the pack binary",
 	"plan":                 "the offline plan",
@@ -70,7 +70,7 @@ var descriptions = map[string]string{
 // testsMay are the packages a package's tests may import besides what the package may: the
 // test kit, and the offline runner with the config it takes. Exceptions keep the pack and the
 // spec apart from the program.
-var testsMay = []string{"testkit", "stackrun", "inventory", "stacks", "spec", "schemas"}
+var testsMay = []string{"testkit", "offline", "inventory", "stacks", "spec", "schemas"}
 
 // testsAlso are further packages some tests need: the publish command is tested against the
 // emulator; the real stacks are judged by the pack, with the mocks' project numbers.
@@ -84,9 +84,9 @@ var testsAlso = map[string][]string{
 
 // testsMayNot are what a package's tests must not import all the same.
 var testsMayNot = map[string][]string{
-	"spec":         {"testkit", "stackrun", "inventory", "stacks", "schemas"}, // the leaf tests itself alone
-	"policy/rules": {"stackrun", "inventory", "stacks", "schemas"},            // the pack is tested on hand-built resources
-	"infra":        {"stacks"},                                                // infra never knows config
+	"spec":         {"testkit", "offline", "inventory", "stacks", "schemas"}, // the leaf tests itself alone
+	"policy/rules": {"offline", "inventory", "stacks", "schemas"},            // the pack is tested on hand-built resources
+	"infra":        {"stacks"},                                               // infra never knows config
 }
 
 // pkgInfo is one package's imports as `go list` reports them.

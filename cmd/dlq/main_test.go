@@ -17,10 +17,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiprod/aiprod-pubsub/emulator"
+	"github.com/aiprod/aiprod-pubsub/offline"
 	"github.com/aiprod/aiprod-pubsub/redrive"
 	"github.com/aiprod/aiprod-pubsub/schemas"
 	"github.com/aiprod/aiprod-pubsub/spec"
-	"github.com/aiprod/aiprod-pubsub/stackrun"
 	"github.com/aiprod/aiprod-pubsub/stacks"
 	"github.com/aiprod/aiprod-pubsub/testkit/pubsubtest"
 )
@@ -34,7 +34,7 @@ type emu struct {
 
 func startEmulator(t *testing.T) *emu {
 	t.Helper()
-	res, files, err := stackrun.Stack("../..", "dev", nil)
+	res, files, err := offline.Stack("../..", "dev", nil)
 	require.NoError(t, err)
 	topo, err := emulator.FromResult(&res.Stack, files.Config.Values[stacks.ProjectKey])
 	require.NoError(t, err)

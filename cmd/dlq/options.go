@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aiprod/aiprod-pubsub/offline"
 	"github.com/aiprod/aiprod-pubsub/redrive"
 	"github.com/aiprod/aiprod-pubsub/spec"
-	"github.com/aiprod/aiprod-pubsub/stackrun"
 	"github.com/aiprod/aiprod-pubsub/stacks"
 )
 
@@ -193,11 +193,11 @@ func describe(s redrive.Selection) string {
 // target renders the stack offline and returns the chosen pipeline's queues, read from the
 // pipeline component's outputs, and the stack's project.
 func (o options) target() (redrive.Pipeline, string, error) {
-	files, err := stackrun.Load(o.projectDir, o.stack, o.configFile)
+	files, err := offline.Load(o.projectDir, o.stack, o.configFile)
 	if err != nil {
 		return redrive.Pipeline{}, "", err
 	}
-	res, err := stackrun.Program(files.Project, o.stack, files.Config)
+	res, err := offline.Program(files.Project, o.stack, files.Config)
 	if err != nil {
 		var cfgErr *stacks.Error
 		if errors.As(err, &cfgErr) {

@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/aiprod/aiprod-pubsub/emulator"
-	"github.com/aiprod/aiprod-pubsub/stackrun"
+	"github.com/aiprod/aiprod-pubsub/offline"
 	"github.com/aiprod/aiprod-pubsub/stacks"
 )
 
@@ -146,12 +146,12 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) int {
 
 // topology renders the stack offline and builds what the emulator serves.
 func (o options) topology(stderr io.Writer) (*emulator.Topology, int) {
-	files, err := stackrun.Load(o.dir, o.stack, o.configFile)
+	files, err := offline.Load(o.dir, o.stack, o.configFile)
 	if err != nil {
 		fmt.Fprintf(stderr, "emulator: %v\n", err)
 		return nil, exitUsage
 	}
-	res, err := stackrun.Program(files.Project, o.stack, files.Config)
+	res, err := offline.Program(files.Project, o.stack, files.Config)
 	if err != nil {
 		var cfgErr *stacks.Error
 		if errors.As(err, &cfgErr) {

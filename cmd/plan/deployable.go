@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/aiprod/aiprod-pubsub/stackrun"
+	"github.com/aiprod/aiprod-pubsub/offline"
 	"github.com/aiprod/aiprod-pubsub/stacks"
 )
 
@@ -18,7 +18,7 @@ const deployableKey = "deployable"
 // defaults) and returns exitOK when the stack may be deployed (deployable unset or true),
 // exitBlocked when it sets deployable to false, and exitError when it cannot tell.
 func (o options) deployable(stdout, stderr io.Writer) int {
-	files, err := stackrun.Load(o.projectDir, o.stack, o.config)
+	files, err := offline.Load(o.projectDir, o.stack, o.config)
 	if err != nil {
 		fmt.Fprintf(stderr, "plan: %v\n", err)
 		return exitError

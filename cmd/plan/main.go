@@ -26,9 +26,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/aiprod/aiprod-pubsub/offline"
 	"github.com/aiprod/aiprod-pubsub/plan"
 	"github.com/aiprod/aiprod-pubsub/policy/rules"
-	"github.com/aiprod/aiprod-pubsub/stackrun"
 	"github.com/aiprod/aiprod-pubsub/stacks"
 )
 
@@ -181,11 +181,11 @@ func (o options) build() (*plan.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	files, err := stackrun.Load(o.projectDir, o.stack, o.config)
+	files, err := offline.Load(o.projectDir, o.stack, o.config)
 	if err != nil {
 		return nil, err
 	}
-	res, err := stackrun.Program(files.Project, o.stack, files.Config)
+	res, err := offline.Program(files.Project, o.stack, files.Config)
 	if err != nil {
 		var cfgErr *stacks.Error
 		if errors.As(err, &cfgErr) {

@@ -14,9 +14,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiprod/aiprod-pubsub/offline"
 	"github.com/aiprod/aiprod-pubsub/policy/rules"
 	"github.com/aiprod/aiprod-pubsub/spec"
-	"github.com/aiprod/aiprod-pubsub/stackrun"
 	"github.com/aiprod/aiprod-pubsub/stacks"
 	"github.com/aiprod/aiprod-pubsub/testkit"
 )
@@ -24,7 +24,7 @@ import (
 // configTable is the README's table of config keys, from the program's keys and Pulumi.yaml.
 func configTable(t *testing.T) string {
 	t.Helper()
-	files, err := stackrun.Load(projectDir, "dev", "")
+	files, err := offline.Load(projectDir, "dev", "")
 	require.NoError(t, err)
 	var b strings.Builder
 	b.WriteString("| key | type | default | meaning |\n| --- | --- | --- | --- |\n")
@@ -53,7 +53,7 @@ func configTable(t *testing.T) string {
 // outputsTable is the README's table of a pipeline's outputs, as the dev stack exports them.
 func outputsTable(t *testing.T) string {
 	t.Helper()
-	res, _, err := stackrun.Stack(projectDir, "dev", nil)
+	res, _, err := offline.Stack(projectDir, "dev", nil)
 	require.NoError(t, err)
 	entry := res.Outputs["pipelines"].(map[string]any)["pipeline"].(map[string]any)
 	keys := make([]string, 0, len(entry))
@@ -73,7 +73,7 @@ func outputsTable(t *testing.T) string {
 // foundation exports them offline: what only the cloud knows reads as known after deploy.
 func foundationOutputsTable(t *testing.T) string {
 	t.Helper()
-	res, _, err := stackrun.Stack(filepath.Join(projectDir, "foundation"), "dev", nil)
+	res, _, err := offline.Stack(filepath.Join(projectDir, "foundation"), "dev", nil)
 	require.NoError(t, err)
 	outputs := res.Offline().Outputs
 	var b strings.Builder

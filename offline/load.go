@@ -1,4 +1,4 @@
-package stackrun
+package offline
 
 import (
 	"encoding/json"

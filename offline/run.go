@@ -1,7 +1,8 @@
-// Package stackrun runs the real program offline: it loads a stack's config from its files the
-// way the engine does, and runs the program under the GCP mocks. Every command and every test
-// that needs a stack's resources without a cloud goes through it.
-package stackrun
+// Package offline runs a stack without a cloud: it loads the stack's files the way the engine
+// does and runs its project's program (the pipeline's or the foundation's) under the GCP mocks.
+// Package stacks is the program itself; every command and every test that needs a stack's
+// resources offline goes through this one.
+package offline
 
 import (
 	"slices"
