@@ -146,7 +146,7 @@ func quote(text string) string {
 	return b.String()
 }
 
-// TestReadme keeps README.md's generated blocks equal to what the code says: the config table
+// TestReadme keeps the generated blocks of README.md and docs/policy-pack.md equal to what the code says: the config table
 // (the program's keys and Pulumi.yaml), the policy config table (the pack's config schemas), the outputs table (what the program exports), the
 // diagram (the dev stack's mermaid plan) and the example review (of a real preview). `go test ./cmd/plan -update` rewrites them; it is
 // the one test that writes the README.
@@ -156,20 +156,22 @@ func TestReadme(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	_, review, _ := invoke(t, "--project-dir", projectDir, "--from", filepath.Join("testdata", "previews", "dev-replace-ordering.json"), "--format", "markdown")
 	require.NotEmpty(t, review)
-	// The verdicts README quotes in its prose are the command's.
-	readme, err := os.ReadFile(filepath.Join(projectDir, "README.md"))
+	// The verdicts docs/offline-plan.md quotes in its prose are the command's.
+	readme, err := os.ReadFile(filepath.Join(projectDir, "docs", "offline-plan.md"))
 	require.NoError(t, err)
 	for _, args := range [][]string{{"--stack", "dev"}, {"--from", filepath.Join("testdata", "previews", "dev-replace-ordering.json")}} {
 		_, text, _ := invoke(t, append([]string{"--project-dir", projectDir}, args...)...)
 		lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
-		assert.Contains(t, string(readme), "\n"+lines[len(lines)-1]+"\n", "README quotes the verdict of plan %v", args)
+		assert.Contains(t, string(readme), "\n"+lines[len(lines)-1]+"\n", "docs/offline-plan.md quotes the verdict of plan %v", args)
 	}
 	testkit.ReadmeBlocks(t, "./cmd/plan", filepath.Join(projectDir, "README.md"), map[string]string{
 		"plan --stack dev --format mermaid": "```mermaid\n" + diagram + "```\n",
 		"config table":                      configTable(t),
-		"policy config table":               policyConfigTable(),
 		"outputs table":                     outputsTable(t),
 		"foundation outputs table":          foundationOutputsTable(t),
 		"review example":                    quote(review),
+	})
+	testkit.ReadmeBlocks(t, "./cmd/plan", filepath.Join(projectDir, "docs", "policy-pack.md"), map[string]string{
+		"policy config table": policyConfigTable(),
 	})
 }
