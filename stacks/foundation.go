@@ -96,27 +96,13 @@ func foundationKey(field string) string {
 // config from the context, checked whole when pulumi-language-go also hands it in the
 // environment.
 func FoundationProgram(ctx *pulumi.Context) error {
-	raw := Raw{Values: map[string]string{}}
-	keys := []string{ProjectKey}
+	keys := []string{}
 	for _, k := range FoundationKeys {
 		keys = append(keys, FoundationNamespace+":"+k.Name)
 	}
-	for _, k := range keys {
-		if v, ok := ctx.GetConfig(k); ok {
-			raw.Values[k] = v
-			if ctx.IsConfigSecret(k) {
-				raw.Secret = append(raw.Secret, k)
-			}
-		}
-	}
-	whole, err := envConfig()
+	raw, err := runnerConfig(ctx, keys)
 	if err != nil {
 		return err
-	}
-	for k, v := range whole.Values {
-		if _, ok := raw.Values[k]; !ok {
-			raw.Values[k] = v
-		}
 	}
 	_, err = DeployFoundation(ctx, raw)
 	return err

@@ -20,28 +20,25 @@ import (
 // checked, so that a typo, even in a namespace, is an error rather than a silent default. An
 // inline program's caller holds the whole config itself; it checks it with CheckConfig.
 func Program(ctx *pulumi.Context) error {
-	raw := contextConfig(ctx)
-	whole, err := envConfig()
+	keys := []string{}
+	for _, k := range Keys {
+		keys = append(keys, Namespace+":"+k.Name)
+	}
+	raw, err := runnerConfig(ctx, keys)
 	if err != nil {
 		return err
-	}
-	for k, v := range whole.Values {
-		if _, ok := raw.Values[k]; !ok {
-			raw.Values[k] = v // a key the program does not read: Parse reports it
-		}
 	}
 	_, err = Deploy(ctx, raw)
 	return err
 }
 
-// contextConfig reads the keys the program knows from the context.
-func contextConfig(ctx *pulumi.Context) Raw {
+// runnerConfig reads a program's config as its runner hands it: the given keys (and
+// gcp:project) from the context, and from pulumi-language-go's environment every other key too,
+// so that Parse reports a key the program does not read, even in a namespace, rather than
+// ignoring it.
+func runnerConfig(ctx *pulumi.Context, keys []string) (Raw, error) {
 	raw := Raw{Values: map[string]string{}}
-	keys := []string{ProjectKey}
-	for _, k := range Keys {
-		keys = append(keys, Namespace+":"+k.Name)
-	}
-	for _, k := range keys {
+	for _, k := range append([]string{ProjectKey}, keys...) {
 		if v, ok := ctx.GetConfig(k); ok {
 			raw.Values[k] = v
 			if ctx.IsConfigSecret(k) {
@@ -49,7 +46,16 @@ func contextConfig(ctx *pulumi.Context) Raw {
 			}
 		}
 	}
-	return raw
+	whole, err := envConfig()
+	if err != nil {
+		return Raw{}, err
+	}
+	for k, v := range whole.Values {
+		if _, ok := raw.Values[k]; !ok {
+			raw.Values[k] = v
+		}
+	}
+	return raw, nil
 }
 
 // CheckConfig checks a stack's whole config, as an Automation API program holds it
