@@ -42,7 +42,7 @@ func celTokens(expr string) ([]celToken, error) {
 				j++
 			}
 			if j < len(expr) && (expr[j] == '\'' || expr[j] == '"') {
-				return nil, fmt.Errorf("prefixed string literal %s%c...", expr[i:j], expr[j])
+				return nil, fmt.Errorf("prefixed string literal %s%c at offset %d", expr[i:j], expr[j], i)
 			}
 			out = append(out, celToken{text: expr[i:j]})
 			i = j
