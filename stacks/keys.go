@@ -56,7 +56,7 @@ var Keys = []Key{
 	field("alertPublishErrorPercent", "integer", "Alerts.PublishErrorPercent", func(c *Config) *int { return &c.Settings.Alerts.PublishErrorPercent }),
 	field("alertNotificationChannels", "array", "Alerts.NotificationChannels", func(c *Config) *[]string { return &c.Settings.Alerts.NotificationChannels }),
 	field("alertEmails", "array", "Alerts.Emails", func(c *Config) *[]string { return &c.Settings.Alerts.Emails }),
-	field("deployable", "boolean", "Deployable", func(c *Config) *bool { return &c.Deployable }),
+	field(DeployableKey, "boolean", "Deployable", func(c *Config) *bool { return &c.Deployable }),
 }
 
 // stalledKey is the key that overrides a queue's stalled-consumer threshold; 0 derives it.
@@ -148,3 +148,7 @@ func queues(names []string) []spec.Queue {
 	}
 	return out
 }
+
+// DeployableKey is the key (in Namespace) that marks a stack file that may be planned but not
+// deployed; the deploy workflow reads it through the plan binary's --check-deployable.
+const DeployableKey = "deployable"

@@ -10,10 +10,6 @@ import (
 	"github.com/aiprod/aiprod-pubsub/stacks"
 )
 
-// deployableKey is the stack config key (in the project's namespace) that marks a stack whose
-// file still holds placeholder values: false keeps the deploy workflow from deploying it.
-const deployableKey = "deployable"
-
 // deployable reads the stack's config as the engine does (its file over Pulumi.yaml's
 // defaults) and returns exitOK when the stack may be deployed (deployable unset or true),
 // exitBlocked when it sets deployable to false, and exitError when it cannot tell.
@@ -23,7 +19,7 @@ func (o options) deployable(stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "plan: %v\n", err)
 		return exitError
 	}
-	key := stacks.Namespace + ":" + deployableKey
+	key := stacks.Namespace + ":" + stacks.DeployableKey
 	value, set := files.Config.Values[key]
 	switch {
 	case !set:

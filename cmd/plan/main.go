@@ -72,7 +72,7 @@ func (o *options) flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.from, "from", "", "review the `file` written by 'pulumi preview --json' (or by --format json) instead of running the program")
 	fs.StringVar(&o.emitImport, "emit-import", "", "also write to `file` the bulk import file that 'pulumi import --file' reads, to adopt existing resources")
 	fs.StringVar(&o.policyConfig, "policy-config", "", "policy config `file`, as 'pulumi preview --policy-pack-config' takes it (default <project-dir>/policy/config/<stack>.json)")
-	fs.BoolVar(&o.checkDeployable, "check-deployable", false, "only check that the stack's file does not set "+stacks.Namespace+":"+deployableKey+" to false (exit 1 if it does); the deploy workflow runs it before each deploy")
+	fs.BoolVar(&o.checkDeployable, "check-deployable", false, "only check that the stack's file does not set "+stacks.Namespace+":"+stacks.DeployableKey+" to false (exit 1 if it does); the deploy workflow runs it before each deploy")
 	fs.Var(&o.acceptLoss, "accept-loss", "accept that the change drops the messages of this topic or subscription (`name`; repeatable)")
 }
 
