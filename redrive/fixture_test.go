@@ -29,7 +29,8 @@ const project = "redrive-test"
 
 // fixture is a pstest server holding one pipeline's topology the way the stacks declare it:
 // an ordered jobs subscription and a results subscription, both dead-lettering to the dlq
-// topic after 5 deliveries, and a dlq subscription without a dead-letter policy.
+// topic after 5 deliveries, and a dlq subscription without a dead-letter policy. The server
+// answers every pull at once (pubsubtest.AnswerAtOnce), before the reactors of opts.
 type fixture struct {
 	srv      *pstest.Server
 	client   *pubsub.Client
@@ -38,7 +39,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, opts ...pstest.ServerReactorOption) *fixture {
 	t.Helper()
-	srv := pstest.NewServer(opts...)
+	srv := pstest.NewServer(append([]pstest.ServerReactorOption{pubsubtest.AnswerAtOnce}, opts...)...)
 	conn, err := grpc.NewClient(srv.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(t, err)
 	client, err := pubsub.NewClient(context.Background(), project, option.WithGRPCConn(conn))
@@ -68,9 +69,9 @@ func newFixture(t *testing.T, opts ...pstest.ServerReactorOption) *fixture {
 	return f
 }
 
-// dlq is the fixture's DLQ. Unless o says otherwise, one empty pull counts as drained: pstest
-// answers a pull that finds nothing after its own half second, having looked at everything it
-// holds, so in these tests one empty pull is proof. No wait is shorter than the server's.
+// dlq is the fixture's DLQ. Unless o says otherwise, one empty pull counts as drained: the
+// fixture's server answers a pull with everything it holds, so in these tests one empty pull
+// is proof. No wait is shorter than the server's.
 func (f *fixture) dlq(t *testing.T, o Options) *DLQ {
 	t.Helper()
 	o.EmptyPulls = cmp.Or(o.EmptyPulls, 1)

@@ -11,7 +11,26 @@ import (
 
 	vkit "cloud.google.com/go/pubsub/v2/apiv1"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
+	"cloud.google.com/go/pubsub/v2/pstest"
 )
+
+// AnswerAtOnce makes a pstest server answer every pull at once with what it holds, as it
+// answers a ReturnImmediately pull. Without it, a pull that finds nothing waits half a
+// second and looks again; a test that pulls until its subscription is drained spends that
+// half second on every empty pull, on the wall clock, while proving nothing more: the server
+// is in memory, and what it holds at the pull is all it has. Tests whose point is how a
+// command spends its time (a --timeout running out) leave it off.
+var AnswerAtOnce = pstest.ServerReactorOption{FuncName: "Pull", Reactor: answerAtOnce{}}
+
+type answerAtOnce struct{}
+
+// React marks the pull ReturnImmediately and leaves it to the server.
+func (answerAtOnce) React(req any) (handled bool, ret any, err error) {
+	if p, ok := req.(*pubsubpb.PullRequest); ok {
+		p.ReturnImmediately = true //lint:ignore SA1019 pstest honours it; tests only, never Pub/Sub
+	}
+	return false, nil, nil
+}
 
 // Drain pulls and acks everything sub gives and returns the messages in the order they came,
 // each message id once. It stops at a pull that brings nothing new: the in-memory server
