@@ -66,12 +66,13 @@ type Server struct {
 }
 
 // Start listens on addr (a loopback address; port 0 picks a free one) and creates the
-// topology's topics and subscriptions.
-func Start(ctx context.Context, t *Topology, addr string) (*Server, error) {
+// topology's topics and subscriptions. Reactors change how the server answers a call; tests
+// use them (the command serves pstest's own answers).
+func Start(ctx context.Context, t *Topology, addr string, reactors ...pstest.ServerReactorOption) (*Server, error) {
 	if err := CheckListen(addr); err != nil {
 		return nil, err
 	}
-	srv, err := newPstest(addr)
+	srv, err := newPstest(addr, reactors)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +95,7 @@ func Start(ctx context.Context, t *Topology, addr string) (*Server, error) {
 
 // newPstest starts a pstest server on addr. pstest panics when it cannot listen; this returns
 // the error instead.
-func newPstest(addr string) (srv *pstest.Server, err error) {
+func newPstest(addr string, reactors []pstest.ServerReactorOption) (srv *pstest.Server, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			msg := fmt.Sprint(r)
@@ -105,7 +106,7 @@ func newPstest(addr string) (srv *pstest.Server, err error) {
 			err = fmt.Errorf("listening on %q: %s", addr, strings.TrimPrefix(msg, "pstest.initNewServer: "))
 		}
 	}()
-	return pstest.NewServerWithAddress(addr), nil
+	return pstest.NewServerWithAddress(addr, reactors...), nil
 }
 
 // advance moves the server's clock forward by d.

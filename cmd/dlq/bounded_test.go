@@ -19,10 +19,11 @@ import (
 
 // TestReforwardedOnTheEmulator: a job dead-lettered by the emulator itself keeps coming back
 // to the dlq (pstest forwards it again every few milliseconds), so a pull is never empty.
-// Inspect and replay notice the same message id and finish; the job is replayed once.
+// Inspect and replay notice the same message id and finish; the job is replayed once. The
+// emulator answers pulls as the command serves them, waiting while it has nothing.
 func TestReforwardedOnTheEmulator(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	e := startEmulator(t, true)
 	resp, err := e.client.TopicAdminClient.Publish(context.Background(), &pubsubpb.PublishRequest{Topic: e.p.Topics[spec.Jobs],
 		Messages: []*pubsubpb.PubsubMessage{{Data: []byte(job(t, "j1", "u1")), Attributes: map[string]string{"job_id": "j1"}}}})
 	require.NoError(t, err)
@@ -95,10 +96,10 @@ func TestOneLinePerMessage(t *testing.T) {
 
 // TestTimeoutBoundsTheRun: --timeout bounds the whole command, not only reaching the dlq. Ten
 // empty pulls take at least five seconds on the emulator, which answers an empty pull after
-// half a second, so a 3 s --timeout runs out first.
+// half a second, so a 3 s --timeout runs out first, after one progress line.
 func TestTimeoutBoundsTheRun(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	e := startEmulator(t, true)
 	e.deadLetter(t, spec.Jobs, "u1", job(t, "j1", "u1"), nil)
 	var code int
 	var stdout, stderr string

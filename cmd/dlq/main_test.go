@@ -13,17 +13,28 @@ import (
 
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
+	"cloud.google.com/go/pubsub/v2/pstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiprod/aiprod-pubsub/emulator"
 	"github.com/aiprod/aiprod-pubsub/offline"
+	"github.com/aiprod/aiprod-pubsub/pubsubconn"
 	"github.com/aiprod/aiprod-pubsub/redrive"
 	"github.com/aiprod/aiprod-pubsub/schemas"
 	"github.com/aiprod/aiprod-pubsub/spec"
 	"github.com/aiprod/aiprod-pubsub/stacks"
 	"github.com/aiprod/aiprod-pubsub/testkit/pubsubtest"
 )
+
+// TestMain shortens what the command waits on the wall clock where the tests prove the same
+// without it: the pause between empty pulls (their emulator answers at once) and the window
+// in which a refused emulator may still start listening.
+func TestMain(m *testing.M) {
+	emptyBackoff = time.Millisecond
+	pubsubconn.ProbeWindow = 500 * time.Millisecond
+	os.Exit(m.Run())
+}
 
 // emu is an emulator of the dev stack, as `go run ./cmd/emulator --stack dev` serves it.
 type emu struct {
@@ -32,13 +43,20 @@ type emu struct {
 	p      redrive.Pipeline
 }
 
-func startEmulator(t *testing.T) *emu {
+// startEmulator starts the emulator of the dev stack. It answers every pull at once
+// (pubsubtest.AnswerAtOnce) unless pstestWaits: an empty pull then takes pstest's half second,
+// for a test of how the command spends its time.
+func startEmulator(t *testing.T, pstestWaits ...bool) *emu {
 	t.Helper()
 	res, files, err := offline.Stack("../..", "dev", nil)
 	require.NoError(t, err)
 	topo, err := emulator.FromResult(&res.Stack, files.Config.Values[stacks.ProjectKey])
 	require.NoError(t, err)
-	srv, err := emulator.Start(context.Background(), topo, "127.0.0.1:0")
+	var reactors []pstest.ServerReactorOption
+	if len(pstestWaits) == 0 || !pstestWaits[0] {
+		reactors = append(reactors, pubsubtest.AnswerAtOnce)
+	}
+	srv, err := emulator.Start(context.Background(), topo, "127.0.0.1:0", reactors...)
 	require.NoError(t, err)
 	t.Cleanup(func() { srv.Close() })
 	c, err := srv.Client(context.Background())

@@ -172,10 +172,15 @@ func (o *options) check(rest []string) error {
 	return nil
 }
 
+// emptyBackoff is the pause after the first empty pull (redrive.Options.EmptyBackoff); zero
+// keeps the library's default. The tests shorten it: their emulator answers a pull at once
+// with all it holds, so pausing between empty pulls there proves nothing.
+var emptyBackoff time.Duration
+
 // redriveOptions are the library's options the flags set; progress goes to stderr.
 func (o options) redriveOptions(stderr io.Writer) redrive.Options {
-	return redrive.Options{PullWait: o.wait, EmptyPulls: o.emptyPulls, Progress: stderr, ProgressEvery: o.progressEvery,
-		AssumeSource: o.assumeSource, AllowOtherSubscriptions: o.allowOthers}
+	return redrive.Options{PullWait: o.wait, EmptyPulls: o.emptyPulls, EmptyBackoff: emptyBackoff, Progress: stderr,
+		ProgressEvery: o.progressEvery, AssumeSource: o.assumeSource, AllowOtherSubscriptions: o.allowOthers}
 }
 
 // selection is what the filter flags select.

@@ -13,7 +13,7 @@ import (
 
 	"github.com/aiprod/aiprod-pubsub/emulator"
 	"github.com/aiprod/aiprod-pubsub/spec"
-	"github.com/aiprod/aiprod-pubsub/testkit"
+	"github.com/aiprod/aiprod-pubsub/testkit/golden"
 	"github.com/aiprod/aiprod-pubsub/testkit/pubsubtest"
 )
 
@@ -71,7 +71,7 @@ func (w *walkthrough) step(line, comment string) {
 // TestReadmeWalkthrough: the README's dead-letter walkthrough runs as written, in order.
 func TestReadmeWalkthrough(t *testing.T) {
 	t.Parallel()
-	block := testkit.ReadmeBlock(t, "../../README.md", "dlq-walkthrough")
+	block := golden.ReadmeBlock(t, "../../README.md", "dlq-walkthrough")
 	body, ok := strings.CutPrefix(block, "```sh\n")
 	require.True(t, ok, "the block is one sh code block")
 	body, ok = strings.CutSuffix(body, "```\n")
