@@ -25,14 +25,13 @@ const EmulatorHostEnv = "PUBSUB_EMULATOR_HOST"
 // StartEmulator is how to start the emulator, for messages.
 const StartEmulator = "go run ./cmd/emulator --stack dev"
 
-// probeWindow bounds the TCP connections to the emulator that Dial tries first, one every
+// ProbeWindow bounds the TCP connections to the emulator that Dial tries first, one every
 // probeRetry while they are refused: an emulator started a moment before (`bin/emulator &`)
 // gets that long to listen. The client library would retry a refused connection until the
-// caller's deadline instead.
-const (
-	probeWindow = 3 * time.Second
-	probeRetry  = 100 * time.Millisecond
-)
+// caller's deadline instead. The commands' tests shorten it.
+var ProbeWindow = 3 * time.Second
+
+const probeRetry = 100 * time.Millisecond
 
 // Conn is a Pub/Sub client and where it goes.
 type Conn struct {
@@ -58,7 +57,7 @@ func Dial(ctx context.Context, project, emulator string, timeout time.Duration) 
 		return c, nil
 	}
 	if err := probe(ctx, emulator); err != nil {
-		return nil, fmt.Errorf("nothing answers at %s=%s within %s: %w\n%s", EmulatorHostEnv, emulator, probeWindow, err, c.Hint())
+		return nil, fmt.Errorf("nothing answers at %s=%s within %s: %w\n%s", EmulatorHostEnv, emulator, ProbeWindow, err, c.Hint())
 	}
 	conn, err := grpc.NewClient(emulator, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -74,9 +73,9 @@ func Dial(ctx context.Context, project, emulator string, timeout time.Duration) 
 }
 
 // probe connects to addr over TCP, trying again while the connection is refused, for at most
-// probeWindow.
+// ProbeWindow.
 func probe(ctx context.Context, addr string) error {
-	ctx, cancel := context.WithTimeout(ctx, probeWindow)
+	ctx, cancel := context.WithTimeout(ctx, ProbeWindow)
 	defer cancel()
 	var d net.Dialer
 	for {

@@ -29,6 +29,7 @@ var allowed = map[string][]string{
 	"emulator":             {"spec", "inventory", "schemas", "redrive"},
 	"testkit":              {},
 	"testkit/pubsubtest":   {}, // the Pub/Sub client, apart from testkit: only tests that talk to a server link it
+	"testkit/golden":       {}, // standard library only, apart from testkit: a test that checks a document links nothing else
 	"ci/imports":           {},
 	"ci/workflows":         {},
 	"cmd/plan":             {"plan", "policy/rules", "offline", "stacks"},
@@ -57,7 +58,8 @@ var descriptions = map[string]string{
 	"pubsubconn":           "reach Pub/Sub or the emulator, say what failed",
 	"testkit/pubsubtest":   "drain a test server's subscription, dead-letter a message (tests only)",
 	"foundation":           "the foundation's program",
-	"testkit":              "golden files, README blocks, resource edits (tests only)",
+	"testkit":              "edits of the resources the pack sees (tests only)",
+	"testkit/golden":       "golden files, generated README and docs blocks (tests only)",
 	"ci/imports":           "the package graph's check (tests only)",
 	"ci/workflows":         "the CI workflows' checks (tests only)",
 	"cmd/plan":             "the offline plan and review command",
@@ -70,12 +72,12 @@ var descriptions = map[string]string{
 // testsMay are the packages a package's tests may import besides what the package may: the
 // test kit, and the offline runner with the config it takes. Exceptions keep the pack and the
 // spec apart from the program.
-var testsMay = []string{"testkit", "offline", "inventory", "stacks", "spec", "schemas"}
+var testsMay = []string{"testkit", "testkit/golden", "offline", "inventory", "stacks", "spec", "schemas"}
 
 // testsAlso are further packages some tests need: the publish command is tested against the
 // emulator; the real stacks are judged by the pack, with the mocks' project numbers.
 var testsAlso = map[string][]string{
-	"cmd/emulator/publish": {"emulator"},
+	"cmd/emulator/publish": {"emulator", "testkit/pubsubtest"},
 	"cmd/dlq":              {"emulator", "testkit/pubsubtest"},
 	"redrive":              {"testkit/pubsubtest"},
 	"cmd/plan":             {"gcpmock"},
@@ -84,9 +86,9 @@ var testsAlso = map[string][]string{
 
 // testsMayNot are what a package's tests must not import all the same.
 var testsMayNot = map[string][]string{
-	"spec":         {"testkit", "offline", "inventory", "stacks", "schemas"}, // the leaf tests itself alone
-	"policy/rules": {"offline", "inventory", "stacks", "schemas"},            // the pack is tested on hand-built resources
-	"infra":        {"stacks"},                                               // infra never knows config
+	"spec":         {"testkit", "testkit/golden", "offline", "inventory", "stacks", "schemas"}, // the leaf tests itself alone
+	"policy/rules": {"offline", "inventory", "stacks", "schemas"},                              // the pack is tested on hand-built resources
+	"infra":        {"stacks"},                                                                 // infra never knows config
 }
 
 // pkgInfo is one package's imports as `go list` reports them.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,13 +16,28 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/aiprod/aiprod-pubsub/emulator"
+	"github.com/aiprod/aiprod-pubsub/pubsubconn"
 	"github.com/aiprod/aiprod-pubsub/spec"
+	"github.com/aiprod/aiprod-pubsub/testkit/pubsubtest"
 )
+
+// TestMain shortens the window in which a refused emulator may still start listening, so that
+// the tests of a down emulator do not spend pubsubconn's three seconds each.
+func TestMain(m *testing.M) {
+	pubsubconn.ProbeWindow = time.Second
+	os.Exit(m.Run())
+}
 
 // startEmulator serves the dev pipeline's jobs and dlq queues as `go run ./cmd/emulator
 // --stack dev` does (built here by hand: rendering the stack would link the whole GCP SDK into
 // this test), and returns it with a client and the environment that names it.
 func startEmulator(t *testing.T) (*emulator.Server, *pubsub.Client, func(string) string) {
+	t.Helper()
+	return startEmulatorAt(t, "127.0.0.1:0")
+}
+
+// startEmulatorAt is startEmulator listening on addr.
+func startEmulatorAt(t *testing.T, addr string) (*emulator.Server, *pubsub.Client, func(string) string) {
 	t.Helper()
 	const project = "aiprod-dev-000000"
 	name := func(q spec.Queue) string { return spec.TopicName("aiprod", "pipeline", q) }
@@ -36,7 +52,7 @@ func startEmulator(t *testing.T) (*emulator.Server, *pubsub.Client, func(string)
 			{Name: spec.SubscriptionID(project, name(spec.DLQ)+"-sub"), Topic: dlq, AckDeadlineSeconds: 60},
 		},
 	}
-	srv, err := emulator.Start(context.Background(), topo, "127.0.0.1:0")
+	srv, err := emulator.Start(context.Background(), topo, addr)
 	require.NoError(t, err)
 	t.Cleanup(func() { srv.Close() })
 	c, err := srv.Client(context.Background())
@@ -154,6 +170,32 @@ func TestEmulatorDown(t *testing.T) {
 			assert.Contains(t, errOut.String(), "Start it with `go run ./cmd/emulator --stack dev`")
 		})
 	}
+}
+
+// TestEmulatorStartingLate: an emulator started a moment before the command (`bin/emulator &`
+// then publish at once) is given the probe window to listen, and the command goes through.
+func TestEmulatorStartingLate(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	env := func(k string) string {
+		return map[string]string{"PUBSUB_EMULATOR_HOST": addr, "PUBSUB_PROJECT_ID": "aiprod-dev-000000"}[k]
+	}
+	var out, errOut strings.Builder
+	code := -1
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		code = run([]string{"--user", "u1"}, env, &out, &errOut)
+	}()
+	time.Sleep(100 * time.Millisecond) // refused until now
+	_, c, _ := startEmulatorAt(t, addr)
+	<-finished
+	require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
+	msgs := pubsubtest.Drain(t, c.SubscriptionAdminClient, jobsSub)
+	assert.Len(t, msgs, 1, "the job reached the late emulator")
 }
 
 // TestReceiveTimesOut: a job that never comes out fails the receive within --timeout, saying
