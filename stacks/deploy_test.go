@@ -17,7 +17,7 @@ import (
 	"github.com/aiprod/aiprod-pubsub/offline"
 	"github.com/aiprod/aiprod-pubsub/spec"
 	"github.com/aiprod/aiprod-pubsub/stacks"
-	"github.com/aiprod/aiprod-pubsub/testkit"
+	"github.com/aiprod/aiprod-pubsub/testkit/golden"
 )
 
 const (
@@ -221,7 +221,7 @@ func TestGoldenInventory(t *testing.T) {
 	for _, stack := range []string{"dev", "prod"} {
 		t.Run(stack, func(t *testing.T) {
 			t.Parallel()
-			testkit.Golden(t, "./stacks", goldenPath(stack), inventoryJSON(t, loadStack(t, stack, nil)))
+			golden.File(t, "./stacks", goldenPath(stack), inventoryJSON(t, loadStack(t, stack, nil)))
 		})
 	}
 }

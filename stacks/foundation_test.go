@@ -18,7 +18,7 @@ import (
 	"github.com/aiprod/aiprod-pubsub/offline"
 	"github.com/aiprod/aiprod-pubsub/spec"
 	"github.com/aiprod/aiprod-pubsub/stacks"
-	"github.com/aiprod/aiprod-pubsub/testkit"
+	"github.com/aiprod/aiprod-pubsub/testkit/golden"
 )
 
 const foundationDir = "../foundation"
@@ -40,7 +40,7 @@ func TestFoundationGoldenInventory(t *testing.T) {
 		t.Run(stack, func(t *testing.T) {
 			t.Parallel()
 			res := loadFoundation(t, stack, nil)
-			testkit.Golden(t, "./stacks", filepath.Join("..", "testdata", "foundation-"+stack+".inventory.json"), inventoryJSON(t, res))
+			golden.File(t, "./stacks", filepath.Join("..", "testdata", "foundation-"+stack+".inventory.json"), inventoryJSON(t, res))
 		})
 	}
 }

@@ -1,3 +1,6 @@
+// Package testkit is what the tests of the pack and the program share: edits of the resources
+// a policy pack sees. Golden files and generated README blocks are testkit/golden's, and the
+// tests against an in-memory Pub/Sub server share testkit/pubsubtest. Only tests import it.
 package testkit
 
 import (

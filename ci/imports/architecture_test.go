@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aiprod/aiprod-pubsub/testkit"
+	"github.com/aiprod/aiprod-pubsub/testkit/golden"
 )
 
 // architectureDoc is where the graph is drawn, relative to this package.
@@ -19,7 +19,7 @@ var architectureDoc = filepath.Join("..", "..", "docs", "architecture.md")
 // rewrites them. It is the one test that writes that file.
 func TestArchitectureDoc(t *testing.T) {
 	t.Parallel()
-	testkit.ReadmeBlocks(t, "./ci/imports", architectureDoc, map[string]string{
+	golden.ReadmeBlocks(t, "./ci/imports", architectureDoc, map[string]string{
 		"package graph": architecture(allowed, descriptions),
 	})
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiprod/aiprod-pubsub/gcpmock"
-	"github.com/aiprod/aiprod-pubsub/testkit"
+	"github.com/aiprod/aiprod-pubsub/testkit/golden"
 )
 
 const projectDir = "../.."
@@ -29,10 +29,10 @@ func invoke(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name, got string) {
+// checkGolden compares got with testdata/name, or rewrites it under -update.
+func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	testkit.Golden(t, "./cmd/plan", filepath.Join("testdata", name), got)
+	golden.File(t, "./cmd/plan", filepath.Join("testdata", name), got)
 }
 
 // TestFoundationGolden: the plan of a foundation stack, the program picked by the project's
@@ -51,7 +51,7 @@ func TestFoundationGolden(t *testing.T) {
 			assert.Empty(t, stderr)
 			assert.Contains(t, stdout, "aiprod-dev-000000-pulumi-state")
 			assert.NotContains(t, stdout, invented, "the project's number is known only at deploy")
-			golden(t, "foundation-dev."+exts[format], stdout)
+			checkGolden(t, "foundation-dev."+exts[format], stdout)
 		})
 	}
 }
@@ -92,7 +92,7 @@ func TestGolden(t *testing.T) {
 				code, stdout, stderr := invoke(t, "--project-dir", projectDir, "--stack", stack, "--format", format)
 				require.Equal(t, 0, code, "stderr: %s\nstdout: %s", stderr, stdout)
 				assert.Empty(t, stderr)
-				golden(t, stack+"."+exts[format], stdout)
+				checkGolden(t, stack+"."+exts[format], stdout)
 			})
 		}
 	}
@@ -121,7 +121,7 @@ func TestEmitImport(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	got, err := os.ReadFile(path)
 	require.NoError(t, err)
-	golden(t, "dev.import.json", string(got))
+	checkGolden(t, "dev.import.json", string(got))
 
 	var f struct {
 		Resources []struct{ Type, Name, ID, Parent string }
@@ -302,7 +302,7 @@ func TestGoldenViolations(t *testing.T) {
 			t.Parallel()
 			code, stdout, stderr := invoke(t, "--project-dir", projectDir, "--from", path, "--format", format)
 			require.Equal(t, 1, code, stderr)
-			golden(t, "dev-violating."+ext, stdout)
+			checkGolden(t, "dev-violating."+ext, stdout)
 		})
 	}
 }

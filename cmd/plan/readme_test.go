@@ -18,7 +18,7 @@ import (
 	"github.com/aiprod/aiprod-pubsub/policy/rules"
 	"github.com/aiprod/aiprod-pubsub/spec"
 	"github.com/aiprod/aiprod-pubsub/stacks"
-	"github.com/aiprod/aiprod-pubsub/testkit"
+	"github.com/aiprod/aiprod-pubsub/testkit/golden"
 )
 
 // configTable is the README's table of config keys, from the program's keys and Pulumi.yaml.
@@ -164,14 +164,14 @@ func TestReadme(t *testing.T) {
 		lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
 		assert.Contains(t, string(readme), "\n"+lines[len(lines)-1]+"\n", "docs/offline-plan.md quotes the verdict of plan %v", args)
 	}
-	testkit.ReadmeBlocks(t, "./cmd/plan", filepath.Join(projectDir, "README.md"), map[string]string{
+	golden.ReadmeBlocks(t, "./cmd/plan", filepath.Join(projectDir, "README.md"), map[string]string{
 		"plan --stack dev --format mermaid": "```mermaid\n" + diagram + "```\n",
 		"config table":                      configTable(t),
 		"outputs table":                     outputsTable(t),
 		"foundation outputs table":          foundationOutputsTable(t),
 		"review example":                    quote(review),
 	})
-	testkit.ReadmeBlocks(t, "./cmd/plan", filepath.Join(projectDir, "docs", "policy-pack.md"), map[string]string{
+	golden.ReadmeBlocks(t, "./cmd/plan", filepath.Join(projectDir, "docs", "policy-pack.md"), map[string]string{
 		"policy config table": policyConfigTable(),
 	})
 }

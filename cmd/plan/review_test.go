@@ -60,7 +60,7 @@ func TestPreviewReviews(t *testing.T) {
 				code, stdout, stderr := invoke(t, "--project-dir", projectDir, "--from", path, "--format", format)
 				require.Equal(t, tc.code, code, "stderr: %s", stderr)
 				assert.Empty(t, stderr)
-				golden(t, filepath.Join("previews", tc.doc+".review."+ext), stdout)
+				checkGolden(t, filepath.Join("previews", tc.doc+".review."+ext), stdout)
 				if format != "text" {
 					assert.Contains(t, stdout, "**verdict: "+tc.verdict+"**")
 					return

@@ -1,6 +1,8 @@
-// Package testkit is what the tests share: golden files, README blocks generated from the code,
-// and edits of the resources a policy pack sees. Only tests import it.
-package testkit
+// Package golden compares what the code generates with the files that pin it: golden files,
+// and the blocks of the README and the docs generated from the code. `go test <pkg> -update`
+// rewrites them. It is standard library only, so a test that checks a document links nothing
+// else. Only tests import it.
+package golden
 
 import (
 	"flag"
@@ -10,12 +12,12 @@ import (
 	"testing"
 )
 
-// update makes Golden and ReadmeBlock rewrite their files instead of comparing them.
+// update makes File and ReadmeBlocks rewrite their files instead of comparing them.
 var update = flag.Bool("update", false, "rewrite the golden files and README blocks instead of comparing them")
 
-// Golden compares got with the file at path, or rewrites the file under -update. pkg is the
+// File compares got with the file at path, or rewrites the file under -update. pkg is the
 // package whose test owns the file, as `go test` names it (./cmd/plan).
-func Golden(t testing.TB, pkg, path, got string) {
+func File(t testing.TB, pkg, path, got string) {
 	t.Helper()
 	if *update {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
