@@ -1,5 +1,7 @@
 // Package emulator runs a stack's Pub/Sub topology in an in-memory Pub/Sub server (the Go
 // client's pstest) for local development, and rehearses the pipeline's behaviour against it.
+// Its tests are cmd/emulator's: they serve the real stacks, which only a test binary that
+// holds the program can render, and the command's test binary holds it anyway.
 package emulator
 
 import (
