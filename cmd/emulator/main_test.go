@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -33,8 +34,7 @@ func TestRun(t *testing.T) {
 	t.Parallel()
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	// Not defer: the parallel subtests run after this function returns.
-	t.Cleanup(func() { busy.Close() })
+	defer busy.Close()
 	badConfig := filepath.Join(t.TempDir(), "Pulumi.dev.yaml")
 	require.NoError(t, os.WriteFile(badConfig, []byte("config:\n  gcp:project: aiprod-dev-000000\n  aiprod-pubsub:maxDeliveryAttempts: 3\n"), 0o600))
 
@@ -79,14 +79,28 @@ func TestRun(t *testing.T) {
 		{name: "no stack", args: []string{}, code: 2, stderr: []string{"--stack is required"}},
 		{name: "unknown flag", args: []string{"--stack", "dev", "--port", "1"}, code: 2, stderr: []string{"-port"}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
+	// The rehearsals wait on the client library's batching more than they compute: every case
+	// runs at once, rather than two at a time as parallel subtests would, and is judged after.
+	type result struct {
+		code           int
+		stdout, stderr string
+	}
+	results := make([]result, len(tests))
+	var wg sync.WaitGroup
+	for i, tc := range tests {
+		wg.Go(func() {
 			stop := never()
 			if tc.interrupt {
 				stop = stopped()
 			}
-			code, stdout, stderr := runCmd(stop, tc.args...)
+			r := &results[i]
+			r.code, r.stdout, r.stderr = runCmd(stop, tc.args...)
+		})
+	}
+	wg.Wait()
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := results[i].code, results[i].stdout, results[i].stderr
 			assert.Equal(t, tc.code, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
 			check := func(stream, got string, want []string) {
 				if want == nil {
