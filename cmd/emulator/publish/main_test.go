@@ -136,17 +136,24 @@ func TestEarlierJobOfTheSameUser(t *testing.T) {
 	}
 }
 
-// TestEmulatorDown: with nothing listening at PUBSUB_EMULATOR_HOST, the helper fails at once,
-// long before --timeout, and says how to start the emulator.
-func TestEmulatorDown(t *testing.T) {
-	t.Parallel()
+// nobodyListening returns a loopback address that nothing listens on (yet), and the
+// environment that names it as the emulator of the dev project.
+func nobodyListening(t *testing.T) (string, func(string) string) {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	addr := l.Addr().String()
 	require.NoError(t, l.Close())
-	env := func(k string) string {
+	return addr, func(k string) string {
 		return map[string]string{"PUBSUB_EMULATOR_HOST": addr, "PUBSUB_PROJECT_ID": "aiprod-dev-000000"}[k]
 	}
+}
+
+// TestEmulatorDown: with nothing listening at PUBSUB_EMULATOR_HOST, the helper fails at once,
+// long before --timeout, and says how to start the emulator.
+func TestEmulatorDown(t *testing.T) {
+	t.Parallel()
+	addr, env := nobodyListening(t)
 	for _, args := range [][]string{{"--timeout", "10m"}, {"--timeout", "10m", "--receive"}} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			t.Parallel()
@@ -176,13 +183,7 @@ func TestEmulatorDown(t *testing.T) {
 // then publish at once) is given the probe window to listen, and the command goes through.
 func TestEmulatorStartingLate(t *testing.T) {
 	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	env := func(k string) string {
-		return map[string]string{"PUBSUB_EMULATOR_HOST": addr, "PUBSUB_PROJECT_ID": "aiprod-dev-000000"}[k]
-	}
+	addr, env := nobodyListening(t)
 	var out, errOut strings.Builder
 	code := -1
 	finished := make(chan struct{})
