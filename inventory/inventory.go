@@ -8,8 +8,6 @@ import (
 	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 )
 
 // Resource is one resource of a stack, as the engine sees it.
@@ -62,28 +60,4 @@ func (s *Stack) ByName(typ, name string) (Resource, error) {
 		return Resource{}, fmt.Errorf("no %s named %q was registered", typ, name)
 	}
 	return s.Resources[i], nil
-}
-
-// Analyzer returns the resource as the engine sends it to a policy pack: type token, inputs
-// under the provider's property names, and options.
-func (r Resource) Analyzer() policyx.AnalyzerResource {
-	return policyx.AnalyzerResource{
-		Type:                 r.Type,
-		Properties:           resource.FromResourcePropertyMap(r.Inputs),
-		URN:                  r.URN,
-		Name:                 r.Name,
-		Options:              pulumi.ResourceOptions{Protect: r.Protect},
-		Parent:               r.Parent,
-		Dependencies:         r.Dependencies,
-		PropertyDependencies: r.PropertyDependencies,
-	}
-}
-
-// Analyzer returns every resource as the engine sends it to a policy pack.
-func (s *Stack) Analyzer() []policyx.AnalyzerResource {
-	out := make([]policyx.AnalyzerResource, len(s.Resources))
-	for i, r := range s.Resources {
-		out[i] = r.Analyzer()
-	}
-	return out
 }

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 
 	"github.com/aiprod/aiprod-pubsub/inventory"
@@ -142,6 +144,25 @@ func maskConfig(config map[string]string, secret []string) map[string]string {
 	return out
 }
 
+// Analyzed returns resources as the engine sends them to a policy pack: type token, inputs
+// under the provider's property names, and options.
+func Analyzed(resources ...inventory.Resource) []policyx.AnalyzerResource {
+	out := make([]policyx.AnalyzerResource, len(resources))
+	for i, r := range resources {
+		out[i] = policyx.AnalyzerResource{
+			Type:                 r.Type,
+			Properties:           resource.FromResourcePropertyMap(r.Inputs),
+			URN:                  r.URN,
+			Name:                 r.Name,
+			Options:              pulumi.ResourceOptions{Protect: r.Protect},
+			Parent:               r.Parent,
+			Dependencies:         r.Dependencies,
+			PropertyDependencies: r.PropertyDependencies,
+		}
+	}
+	return out
+}
+
 // Judge sorts the steps, parents top-level resources to the stack, evaluates the policy pack
 // over what will exist, finds the critical path and the message losses.
 func (p *Plan) Judge(opts Options) error {
@@ -152,12 +173,13 @@ func (p *Plan) Judge(opts Options) error {
 		}
 	}
 	slices.SortFunc(p.Steps, func(a, b Step) int { return strings.Compare(a.Resource.URN, b.Resource.URN) })
-	var resources []policyx.AnalyzerResource
+	var live []inventory.Resource
 	for _, s := range p.Steps {
 		if !isDelete(s.Op) {
-			resources = append(resources, s.Resource.Analyzer())
+			live = append(live, s.Resource)
 		}
 	}
+	resources := Analyzed(live...)
 	vs, err := rules.Evaluate(p.Stack, resources, opts.PolicyConfig)
 	if err != nil {
 		return fmt.Errorf("evaluating policy pack %s: %w", rules.PackName, err)

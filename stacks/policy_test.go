@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiprod/aiprod-pubsub/offline"
+	"github.com/aiprod/aiprod-pubsub/plan"
 	"github.com/aiprod/aiprod-pubsub/policy/rules"
 	"github.com/aiprod/aiprod-pubsub/spec"
 	"github.com/aiprod/aiprod-pubsub/stacks"
@@ -32,7 +33,7 @@ func analyzed(t *testing.T, stack string) []policyx.AnalyzerResource {
 	t.Helper()
 	r, _, err := offline.Stack("..", stack, nil)
 	require.NoError(t, err)
-	return r.Analyzer()
+	return plan.Analyzed(r.Resources...)
 }
 
 // firing is the set of policy names with a mandatory violation.
@@ -245,7 +246,7 @@ func TestCheckedInPolicyConfigMatchesTheStacks(t *testing.T) {
 		got, err := rules.LoadConfig(filepath.Join("..", "policy", "config", stack+".json"))
 		require.NoError(t, err)
 		assert.Equal(t, matchingPolicyConfig(cfg), got, "policy/config/%s.json", stack)
-		vs, err := rules.Evaluate(stack, res.Analyzer(), got)
+		vs, err := rules.Evaluate(stack, plan.Analyzed(res.Resources...), got)
 		require.NoError(t, err)
 		assert.Empty(t, vs, stack)
 	}
@@ -311,13 +312,13 @@ func TestEveryAcceptedConfigCanPassTheGate(t *testing.T) {
 			require.NoError(t, err, "the program accepts %s=%s", v.key, v.value)
 			cfg, err := stacks.Parse(v.stack, files.Config)
 			require.NoError(t, err)
-			vs, err := rules.Evaluate(v.stack, res.Analyzer(), matchingPolicyConfig(cfg))
+			vs, err := rules.Evaluate(v.stack, plan.Analyzed(res.Resources...), matchingPolicyConfig(cfg))
 			require.NoError(t, err)
 			assert.Empty(t, vs, "with the matching policy config")
 
 			checkedIn := defaultPolicyConfig(t, v.stack)
 			settings := differing(checkedIn, matchingPolicyConfig(cfg))
-			vs, err = rules.Evaluate(v.stack, res.Analyzer(), checkedIn)
+			vs, err = rules.Evaluate(v.stack, plan.Analyzed(res.Resources...), checkedIn)
 			require.NoError(t, err)
 			// Keeping dead letters longer, or protecting a dev stack, is stricter than the spec.
 			stricter := v.key == "dlqMessageRetentionSeconds" && v.value == strconv.Itoa(spec.RetentionRange.Max) ||

@@ -75,13 +75,14 @@ var descriptions = map[string]string{
 var testsMay = []string{"testkit", "testkit/golden", "offline", "inventory", "stacks", "spec", "schemas"}
 
 // testsAlso are further packages some tests need: the publish command is tested against the
-// emulator; the real stacks are judged by the pack, with the mocks' project numbers.
+// emulator; the real stacks are judged by the pack, as the plan hands it resources, with the
+// mocks' project numbers.
 var testsAlso = map[string][]string{
 	"cmd/emulator/publish": {"emulator", "testkit/pubsubtest"},
 	"cmd/dlq":              {"emulator", "testkit/pubsubtest"},
 	"redrive":              {"testkit/pubsubtest"},
 	"cmd/plan":             {"gcpmock"},
-	"stacks":               {"gcpmock", "policy/rules"},
+	"stacks":               {"gcpmock", "policy/rules", "plan"},
 }
 
 // testsMayNot are what a package's tests must not import all the same.
