@@ -26,20 +26,20 @@ const pushedSHA = "5f0c3e9a1b7d4c2e8f6a0b1c2d3e4f5a6b7c8d9e"
 
 const stubDeployPulumi = `#!/usr/bin/env bash
 printf '%s\n' "$*" >> "$FAKE_DIR/pulumi.log"
-if [ "$1" = preview ]; then
-  cat "$FAKE_DIR/preview.json"
+` + emit + `if [ "$1" = preview ]; then
+  emit "$FAKE_DIR/preview.json"
   exit "$FAKE_PREVIEW_STATUS"
 fi
 `
 
 const stubDeployGh = `#!/usr/bin/env bash
 printf '%s\n' "$*" >> "$FAKE_DIR/gh.log"
-if [ -n "${FAKE_GH_FAIL:-}" ]; then
+` + emit + `if [ -n "${FAKE_GH_FAIL:-}" ]; then
   echo "HTTP 502: Bad Gateway" >&2
   exit 1
 fi
 if [ "$1 $2" = "api repos/$GH_REPO/commits/$SHA/pulls" ]; then
-  cat "$FAKE_DIR/pulls.json"
+  emit "$FAKE_DIR/pulls.json"
   exit 0
 fi
 echo "stub gh: unexpected call: $*" >&2
@@ -173,6 +173,7 @@ func TestDeployJobsRun(t *testing.T) {
 			t.Fatalf("%s is not on PATH: the deploy's scripts need it (.ci/run installs jq)", tool)
 		}
 	}
+	bash, _ := exec.LookPath("bash")
 	wf := parseFile(t, filepath.Join(workflowDir, "deploy.yml"))
 	for _, tc := range deployRuns {
 		t.Run(tc.name, func(t *testing.T) {
@@ -181,7 +182,7 @@ func TestDeployJobsRun(t *testing.T) {
 			if j == nil {
 				t.Fatalf("deploy.yml has no job %q", tc.job)
 			}
-			dir, work, env := layDeployRun(t, tc)
+			dir, work, env := layDeployRun(t, bash, tc)
 			failed, log := runJob(t, wf, j, dir, work, env)
 			if failed != tc.wantFailed {
 				t.Errorf("step %q fails the job, want %q (\"\" the job passes)", failed, tc.wantFailed)
@@ -258,13 +259,13 @@ func runJob(t *testing.T, wf *actionlint.Workflow, j *actionlint.Job, dir, work 
 
 // layDeployRun lays a run's stubs and files in a temporary directory and returns it, the job's
 // working directory and the environment of every step.
-func layDeployRun(t *testing.T, tc deployRun) (dir, work string, env []string) {
+func layDeployRun(t *testing.T, bash string, tc deployRun) (dir, work string, env []string) {
 	t.Helper()
 	dir = t.TempDir()
 	work = filepath.Join(dir, "work")
 	files := map[string]string{
-		filepath.Join(dir, "bin", "pulumi"): stubDeployPulumi, filepath.Join(dir, "bin", "gh"): stubDeployGh,
-		filepath.Join(work, "bin", "plan"): stubPlan,
+		filepath.Join(dir, "bin", "pulumi"): stub(bash, stubDeployPulumi), filepath.Join(dir, "bin", "gh"): stub(bash, stubDeployGh),
+		filepath.Join(work, "bin", "plan"): stub(bash, stubPlan),
 		filepath.Join(dir, "preview.json"): tc.preview, filepath.Join(dir, "pulls.json"): cmp.Or(tc.pulls, "[]"),
 	}
 	if tc.reviewed != "" {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -28,15 +29,24 @@ import (
 // prints: one "number<TAB>title" line per open issue.
 const ghListJQ = `.[] | "\(.number)\t\(.title)"`
 
+// emit is a stub's shell function that prints a file byte for byte, as cat does, with bash's
+// builtins alone: the stubs run hundreds of times, and each process costs.
+const emit = `emit() {
+  local content=()
+  mapfile -d '' content < "$1" || return
+  printf '%s' "${content[@]}"
+}
+`
+
 // nth is a stub's shell function that prints the file of its nth call: $FAKE_DIR/<name>.<n>,
 // the last one again once there are no more.
-const nth = `nth() {
-  local n count
-  count=$(cat "$FAKE_DIR/$1.count" 2>/dev/null || echo 0)
+const nth = emit + `nth() {
+  local n count=0
+  if [ -f "$FAKE_DIR/$1.count" ]; then read -r count < "$FAKE_DIR/$1.count"; fi
   n=$((count + 1))
   echo "$n" > "$FAKE_DIR/$1.count"
   while [ "$n" -gt 1 ] && [ ! -f "$FAKE_DIR/$1.$n" ]; do n=$((n - 1)); done
-  cat "$FAKE_DIR/$1.$n"
+  emit "$FAKE_DIR/$1.$n"
 }
 `
 
@@ -46,9 +56,15 @@ printf '%s\n' "$*" >> "$FAKE_DIR/pulumi.log"
   nth history
   exit 0
 fi
-cat "$FAKE_DIR/preview.out"
-cat "$FAKE_DIR/preview.err" >&2
+emit "$FAKE_DIR/preview.out"
+emit "$FAKE_DIR/preview.err" >&2
 exit "$FAKE_PREVIEW_STATUS"
+`
+
+// stubSleep stands in for sleep(1): it records how long the script asked to wait and returns
+// at once, so a scenario that waits for a deploy runs its polls without the wall clock.
+const stubSleep = `#!/usr/bin/env bash
+printf '%s\n' "$*" >> "$FAKE_DIR/sleep.log"
 `
 
 const stubGh = `#!/usr/bin/env bash
@@ -70,10 +86,10 @@ if [ "$1 $2" = "run list" ]; then
   nth runs
 fi
 if [ "$1 $2" = "run view" ]; then
-  cat "$FAKE_DIR/run-$3.json"
+  emit "$FAKE_DIR/run-$3.json"
 fi
 if [ "$1 $2" = "issue list" ]; then
-  cat "$FAKE_DIR/issues"
+  emit "$FAKE_DIR/issues"
 fi
 `
 
@@ -89,6 +105,7 @@ type driftRun struct {
 	runJobs       map[int]string
 	history       []string // what each pulumi stack history answers, in turn; default one update
 	noPreview     bool     // the step never previews (it gave up waiting, or could not look)
+	sleeps        int      // the polls the step waits out (sleep DEPLOY_POLL_SECONDS each)
 	wantFailed    string   // the step that fails the job ("" when it passes)
 	wantGh        []string // the gh calls to issues and labels, in order, each by its start
 	wantSummary   string   // what the job summary says
@@ -167,11 +184,11 @@ var driftRuns = []driftRun{
 
 	// A deploy of the stack that overlaps the check makes it inconclusive: no issue touched.
 	{name: "a deploy of the stack running all along is inconclusive", stack: "dev", status: 7, stdout: driftDiff,
-		runs: []string{deployRunning}, runJobs: devDeploying, noPreview: true,
+		runs: []string{deployRunning}, runJobs: devDeploying, noPreview: true, sleeps: 2,
 		open:        []string{"12\tDrift detected in stack dev"},
 		wantSummary: "inconclusive"},
 	{name: "prod waiting for approval keeps prod's check inconclusive", stack: "prod", status: 0,
-		runs: []string{deployRunning}, runJobs: prodWaiting, noPreview: true,
+		runs: []string{deployRunning}, runJobs: prodWaiting, noPreview: true, sleeps: 2,
 		open:        []string{"7\tDrift detected in stack prod"},
 		wantSummary: "inconclusive"},
 	{name: "prod waiting for approval does not hold dev's check", stack: "dev", status: 7, stdout: driftDiff,
@@ -179,7 +196,7 @@ var driftRuns = []driftRun{
 		wantFailed: "Gate on drift",
 		wantGh:     []string{"issue list", "label create drift", "issue create --title Drift detected in stack dev"}},
 	{name: "a deploy that finishes while the check waits", stack: "dev", status: 7, stdout: driftDiff,
-		runs: []string{deployRunning, deployDone}, runJobs: devDeploying,
+		runs: []string{deployRunning, deployDone}, runJobs: devDeploying, sleeps: 1,
 		wantFailed: "Gate on drift",
 		wantGh:     []string{"issue list", "label create drift", "issue create"}},
 	{name: "a deploy queued during the preview is inconclusive", stack: "prod", status: 7, stdout: driftDiff,
@@ -236,7 +253,8 @@ func TestDriftJobRuns(t *testing.T) {
 				issues = strings.Join(tc.open, "\n") + "\n"
 			}
 			files := map[string]string{
-				filepath.Join(bin, "pulumi"): stubPulumi, filepath.Join(bin, "gh"): stubGh,
+				filepath.Join(bin, "pulumi"): stub(bash, stubPulumi), filepath.Join(bin, "gh"): stub(bash, stubGh),
+				filepath.Join(bin, "sleep"): stub(bash, stubSleep),
 				filepath.Join(dir, "preview.out"): tc.stdout, filepath.Join(dir, "preview.err"): tc.stderr,
 				filepath.Join(dir, "issues"): issues,
 			}
@@ -271,7 +289,7 @@ func TestDriftJobRuns(t *testing.T) {
 				for _, e := range []*actionlint.Env{wf.Env, d.Env, s.Env} { // later scopes win
 					env = append(env, evalEnv(t, e, tc.stack, outputs)...)
 				}
-				// Wait for a deploy a second at a time, two seconds at most.
+				// Wait for a deploy a second at a time, two seconds at most (of the stub's clock).
 				env = append(env, "DEPLOY_WAIT_SECONDS=2", "DEPLOY_POLL_SECONDS=1")
 				out := filepath.Join(dir, fmt.Sprintf("output-%d", i))
 				script := filepath.Join(dir, fmt.Sprintf("step-%d.sh", i))
@@ -318,6 +336,10 @@ func TestDriftJobRuns(t *testing.T) {
 				if i < len(calls) && !strings.HasPrefix(calls[i], want) {
 					t.Errorf("gh call %d is %q, want it to start with %q", i+1, calls[i], want)
 				}
+			}
+			sleeps := readLines(t, filepath.Join(dir, "sleep.log"))
+			if len(sleeps) != tc.sleeps || slices.ContainsFunc(sleeps, func(s string) bool { return s != "1" }) {
+				t.Errorf("the step slept %q, want %d polls of DEPLOY_POLL_SECONDS (1)", sleeps, tc.sleeps)
 			}
 			var previews []string
 			for _, c := range readLines(t, filepath.Join(dir, "pulumi.log")) {
@@ -431,6 +453,12 @@ func readLines(t *testing.T, file string) []string {
 }
 
 // orDefault is seq, or the one answer def when seq is empty.
+// stub is a stub script that starts bash itself: `#!/usr/bin/env bash` would run env, which
+// looks for bash in every PATH directory, on each of the stub's calls.
+func stub(bash, script string) string {
+	return strings.Replace(script, "#!/usr/bin/env bash\n", "#!"+bash+"\n", 1)
+}
+
 func orDefault(seq []string, def string) []string {
 	if len(seq) == 0 {
 		return []string{def}
