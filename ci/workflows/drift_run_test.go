@@ -253,10 +253,12 @@ func TestDriftJobRuns(t *testing.T) {
 				issues = strings.Join(tc.open, "\n") + "\n"
 			}
 			files := map[string]string{
-				filepath.Join(bin, "pulumi"): stub(bash, stubPulumi), filepath.Join(bin, "gh"): stub(bash, stubGh),
-				filepath.Join(bin, "sleep"): stub(bash, stubSleep),
-				filepath.Join(dir, "preview.out"): tc.stdout, filepath.Join(dir, "preview.err"): tc.stderr,
-				filepath.Join(dir, "issues"): issues,
+				filepath.Join(bin, "pulumi"):      stub(bash, stubPulumi),
+				filepath.Join(bin, "gh"):          stub(bash, stubGh),
+				filepath.Join(bin, "sleep"):       stub(bash, stubSleep),
+				filepath.Join(dir, "preview.out"): tc.stdout,
+				filepath.Join(dir, "preview.err"): tc.stderr,
+				filepath.Join(dir, "issues"):      issues,
 			}
 			for name, seq := range map[string][]string{"runs": orDefault(tc.runs, noDeploys), "history": orDefault(tc.history, history5)} {
 				for i, v := range seq {
