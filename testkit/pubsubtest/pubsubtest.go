@@ -27,7 +27,8 @@ type answerAtOnce struct{}
 // React marks the pull ReturnImmediately and leaves it to the server.
 func (answerAtOnce) React(req any) (handled bool, ret any, err error) {
 	if p, ok := req.(*pubsubpb.PullRequest); ok {
-		p.ReturnImmediately = true //lint:ignore SA1019 pstest honours it; tests only, never Pub/Sub
+		//lint:ignore SA1019 pstest honours it; tests only, never Pub/Sub
+		p.ReturnImmediately = true
 	}
 	return false, nil, nil
 }
