@@ -1,9 +1,11 @@
 package imports
 
 import (
+	"fmt"
 	"os/exec"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -100,22 +102,32 @@ type pkgInfo struct {
 	dependencies []string // every package the non-test build needs
 }
 
+// list returns the module's packages, listed once for every test that asks: `go list` over the
+// module costs a second of CPU.
 func list(t *testing.T) []pkgInfo {
 	t.Helper()
+	pkgs, err := listed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pkgs
+}
+
+var listed = sync.OnceValues(func() ([]pkgInfo, error) {
 	cmd := exec.Command("go", "list", "-f",
 		`{{.ImportPath}}|{{join .Imports " "}}|{{join .TestImports " "}} {{join .XTestImports " "}}|{{join .Deps " "}}`,
 		module+"/...")
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("go list: %v", err)
+		return nil, fmt.Errorf("go list: %w", err)
 	}
 	var pkgs []pkgInfo
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		f := strings.Split(line, "|")
 		pkgs = append(pkgs, pkgInfo{path: f[0], imports: strings.Fields(f[1]), testImports: strings.Fields(f[2]), dependencies: strings.Fields(f[3])})
 	}
-	return pkgs
-}
+	return pkgs, nil
+})
 
 // local is a module package's path relative to the module ("" for the module's root), and
 // whether path is in the module at all.
