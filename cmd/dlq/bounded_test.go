@@ -23,7 +23,7 @@ import (
 // emulator answers pulls as the command serves them, waiting while it has nothing.
 func TestReforwardedOnTheEmulator(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t, true)
+	e := startServedEmulator(t)
 	resp, err := e.client.TopicAdminClient.Publish(context.Background(), &pubsubpb.PublishRequest{Topic: e.p.Topics[spec.Jobs],
 		Messages: []*pubsubpb.PubsubMessage{{Data: []byte(job(t, "j1", "u1")), Attributes: map[string]string{"job_id": "j1"}}}})
 	require.NoError(t, err)
@@ -99,7 +99,7 @@ func TestOneLinePerMessage(t *testing.T) {
 // half a second, so a 3 s --timeout runs out first, after one progress line.
 func TestTimeoutBoundsTheRun(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t, true)
+	e := startServedEmulator(t)
 	e.deadLetter(t, spec.Jobs, "u1", job(t, "j1", "u1"), nil)
 	var code int
 	var stdout, stderr string

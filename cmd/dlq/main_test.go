@@ -43,19 +43,27 @@ type emu struct {
 	p      redrive.Pipeline
 }
 
-// startEmulator starts the emulator of the dev stack. It answers every pull at once
-// (pubsubtest.AnswerAtOnce) unless pstestWaits: an empty pull then takes pstest's half second,
-// for a test of how the command spends its time.
-func startEmulator(t *testing.T, pstestWaits ...bool) *emu {
+// startEmulator starts the emulator of the dev stack, answering every pull at once
+// (pubsubtest.AnswerAtOnce), so that the tests drain it without pstest's half second per empty
+// pull.
+func startEmulator(t *testing.T) *emu {
+	t.Helper()
+	return startEmulatorWith(t, pubsubtest.AnswerAtOnce)
+}
+
+// startServedEmulator starts it as `go run ./cmd/emulator` serves it, an empty pull waiting
+// pstest's half second, for the tests of how the command spends its time.
+func startServedEmulator(t *testing.T) *emu {
+	t.Helper()
+	return startEmulatorWith(t)
+}
+
+func startEmulatorWith(t *testing.T, reactors ...pstest.ServerReactorOption) *emu {
 	t.Helper()
 	res, files, err := offline.Stack("../..", "dev", nil)
 	require.NoError(t, err)
 	topo, err := emulator.FromResult(&res.Stack, files.Config.Values[stacks.ProjectKey])
 	require.NoError(t, err)
-	var reactors []pstest.ServerReactorOption
-	if len(pstestWaits) == 0 || !pstestWaits[0] {
-		reactors = append(reactors, pubsubtest.AnswerAtOnce)
-	}
 	srv, err := emulator.Start(context.Background(), topo, "127.0.0.1:0", reactors...)
 	require.NoError(t, err)
 	t.Cleanup(func() { srv.Close() })
@@ -118,8 +126,8 @@ func job(t *testing.T, id, user string) string {
 
 // runDLQ runs the command: the subcommand, then the flags every run needs, then args. One
 // empty pull counts as drained unless args say otherwise (a later flag wins): the emulator
-// answers a pull that finds nothing after its own half second, having looked at all it holds,
-// so one is proof here. TestReadmeWalkthrough runs the defaults.
+// answers a pull with all it holds, so one is proof here. TestReadmeWalkthrough runs the
+// defaults.
 func runDLQ(env func(string) string, cmd string, args ...string) (code int, stdout, stderr string) {
 	var out, errOut strings.Builder
 	all := append([]string{cmd, "--stack", "dev", "--project-dir", "../.."}, args...)
